@@ -1,0 +1,3 @@
+from .smmix import SMMix
+
+__all__ = ['SMMix']

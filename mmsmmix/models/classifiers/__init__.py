@@ -1,0 +1,3 @@
+from .mix_image_classifier import MixImageClassifier
+
+__all__ = ['MixImageClassifier']

@@ -1,0 +1,3 @@
+from .smmix_head import SMMixClsHead
+
+__all__ = ['SMMixClsHead']

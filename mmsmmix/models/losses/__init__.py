@@ -1,0 +1,3 @@
+from .smmix_consistency_loss import SMMixConsistencyLoss
+
+__all__ = ['SMMixConsistencyLoss']

@@ -1,0 +1,38 @@
+"""Reduce a ViT attention matrix to one importance score per patch."""
+import torch
+
+SCORE_MODES = ('patch', 'cls')
+
+
+def patch_attention_score(attn: torch.Tensor,
+                          score: str = 'patch',
+                          num_extra_tokens: int = 1) -> torch.Tensor:
+    """Score each patch token by how much attention it receives.
+
+    Args:
+        attn (Tensor): Post-softmax attention probabilities of shape
+            (B, heads, E+N, E+N), the ``E = num_extra_tokens`` extra tokens
+            (CLS first) before the N patch tokens.
+        score (str): ``'patch'`` (the official SMMix statistic): the mean over
+            heads and patch queries of the patch-to-patch attention, i.e. the
+            column mean of ``attn[:, :, E:, E:]``. ``'cls'`` (TransMix and the
+            OpenMixup port): the CLS-to-patch row ``attn[:, :, 0, E:]``
+            averaged over heads.
+        num_extra_tokens (int): Number of tokens before the patches.
+
+    Returns:
+        Tensor: Scores of shape (B, N) in float32.
+    """
+    if attn.dim() != 4 or attn.shape[-1] != attn.shape[-2]:
+        raise ValueError('attn must have shape (B, heads, T, T), '
+                         f'got {tuple(attn.shape)}')
+    e = num_extra_tokens
+    attn = attn.float()
+    if score == 'patch':
+        return attn[:, :, e:, e:].mean(dim=(1, 2))
+    if score == 'cls':
+        if e < 1:
+            raise ValueError("score='cls' needs a CLS token "
+                             '(num_extra_tokens >= 1)')
+        return attn[:, :, 0, e:].mean(dim=1)
+    raise ValueError(f'score must be one of {SCORE_MODES}, got {score!r}')
