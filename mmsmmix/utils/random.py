@@ -1,4 +1,5 @@
 """Random draws that every rank makes identically."""
+import zlib
 from typing import Optional, Sequence
 
 import numpy as np
@@ -18,10 +19,13 @@ class SyncedRandom:
 
     Args:
         seed (int, optional): Fixed seed; None derives it as above.
+        stream (str): Name of the stream; users of one seed with different
+            names get independent sequences. Defaults to ''.
     """
 
-    def __init__(self, seed: Optional[int] = None):
+    def __init__(self, seed: Optional[int] = None, stream: str = ''):
         self.seed = seed
+        self.stream = stream
         self._rng = None
 
     @property
@@ -30,7 +34,8 @@ class SyncedRandom:
             seed = [self.seed if self.seed is not None else
                     torch.initial_seed()]
             broadcast_object_list(seed, src=0)
-            self._rng = np.random.default_rng(seed[0])
+            self._rng = np.random.default_rng(
+                [seed[0], zlib.crc32(self.stream.encode())])
         return self._rng
 
     def random(self) -> float:

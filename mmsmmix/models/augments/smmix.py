@@ -77,7 +77,7 @@ class SMMix:
         self.min_side_ratio = min_side_ratio
         self.max_side_ratio = max_side_ratio
         self.score = score
-        self.random = SyncedRandom(seed)
+        self.random = SyncedRandom(seed, stream='SMMix')
         self.last_branch = None
         self.last_region_size = None
 

@@ -78,7 +78,7 @@ class MixImageClassifier(ImageClassifier):
             for a in augments
         ]
         self.augment_probs = self._check_probs(probs, len(self.augments))
-        self.random = SyncedRandom()
+        self.random = SyncedRandom(stream='MixImageClassifier')
         self._probe = None
         for aug in self.augments:
             if getattr(aug, 'label_smoothing', 0) and isinstance(
