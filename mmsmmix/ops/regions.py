@@ -141,5 +141,6 @@ def max_min_region_mix(
     source_mask = torch.zeros(
         b, side * side, dtype=torch.bool, device=images.device)
     source_mask[rows, dst] = True
-    lam = 1 - region_size**2 / side**2
+    # (S^2 - r^2) / S^2 as in the official code: the exact ratio, bit for bit
+    lam = (side**2 - region_size**2) / side**2
     return mixed, source_mask, lam

@@ -20,7 +20,8 @@ class SMMixClsHead(VisionTransformerClsHead):
     - ``loss_fine``: ``fine_weight * (CE(t, y_target) + CE(s, y_source)) / 2``
       where ``t``/``s`` are ``token_head`` logits of the mean final-norm patch
       tokens outside/inside the pasted region, each against its own region's
-      pure label;
+      pure label (CE is the head's ``loss`` module, so its ``loss_weight``
+      applies here too, as the official code uses one criterion for both);
     - ``loss_con``: ``consistency`` between the mixed logits and the
       area-mixed unmixed logits.
 

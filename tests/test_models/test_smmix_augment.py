@@ -1,0 +1,240 @@
+"""Tests of the SMMix batch augment on a tiny MixImageClassifier."""
+import pytest
+import torch
+import torch.nn.functional as F
+from mmpretrain.registry import BATCH_AUGMENTS, MODELS
+
+import mmsmmix  # noqa: F401
+from tests.conftest import tiny_vit_cfg
+from mmsmmix.models.augments import SMMix
+
+NUM_CLASSES = 10
+LABELS = torch.tensor([0, 3, 7, 9])
+
+
+def _model(augment=None, **backbone_kwargs):
+    return MODELS.build(
+        dict(
+            type='MixImageClassifier',
+            backbone=tiny_vit_cfg(**backbone_kwargs),
+            head=dict(
+                type='SMMixClsHead',
+                num_classes=NUM_CLASSES,
+                in_channels=64,
+                loss=dict(type='CrossEntropyLoss', use_soft=True)),
+            train_cfg=dict(augments=augment or dict(type='SMMix'))))
+
+
+@pytest.fixture(scope='module')
+def model():
+    torch.manual_seed(0)
+    return _model()
+
+
+def _onehot(labels=LABELS):
+    return F.one_hot(labels, NUM_CLASSES).float()
+
+
+def _smooth(onehot):
+    """0.9 * onehot + 0.01 (eps 0.1 over 10 classes), written by hand."""
+    return 0.9 * onehot + 0.01
+
+
+def _hand_scores(model, x):
+    """Patch-to-patch column means of the last block, from a captured
+    attention, reduced by hand (not by mmsmmix.ops)."""
+    _, record = model.clean_forward(x)
+    return record.attn[:, :, 1:, 1:].mean(dim=(1, 2)).reshape(-1, 7, 7)
+
+
+def _hand_windows(scores, r):
+    """(argmin, argmax) corners of r x r window sums, python loops."""
+    out = []
+    for m in scores:
+        sums = {(u, v): float(m[u:u + r, v:v + r].sum())
+                for u in range(7 - r + 1) for v in range(7 - r + 1)}
+        out.append((min(sums, key=sums.get), max(sums, key=sums.get)))
+    return out
+
+
+def test_smmix_branch_labels_masks_and_lam(model):
+    """switch_prob=1: lam = 1 - r^2/49, mixed/pure labels, r*r masks."""
+    aug = SMMix(switch_prob=1., seed=0)
+    x = torch.randn(4, 1, 28, 28)
+    seen = set()
+    for _ in range(6):
+        mixed, score, info = aug(x, _onehot(), model=model)
+        r = aug.last_region_size
+        seen.add(r)
+        assert aug.last_branch == 'smmix'
+        assert r in (1, 2, 3, 4, 5)
+        assert info['lam'] == pytest.approx(1 - r * r / 49)
+        lam = info['lam']
+        smooth = _smooth(_onehot())
+        assert torch.allclose(score, lam * smooth + (1 - lam) * smooth.flip(0))
+        assert torch.allclose(info['target_score'], smooth)
+        assert torch.allclose(info['source_score'], smooth.flip(0))
+        mask = info['source_mask']
+        assert mask.shape == (4, 49) and mask.dtype == torch.bool
+        assert mask.sum(1).tolist() == [r * r] * 4
+        assert info['clean_logits'].shape == (4, NUM_CLASSES)
+        assert mixed.shape == x.shape
+    assert len(seen) > 1, 'region size never changed'
+
+
+def test_smmix_moves_partner_max_window_onto_min_window(model):
+    """Pixels: partner's most-attended r x r block lands on the
+    least-attended block (windows found by hand loops); rest unchanged."""
+    aug = SMMix(switch_prob=1., seed=3)
+    x = torch.randn(4, 1, 28, 28)
+    original = x.clone()
+    mixed, _, info = aug(x, _onehot(), model=model)
+    assert torch.equal(x, original), 'inputs modified in place'
+    r = aug.last_region_size
+    windows = _hand_windows(_hand_scores(model, x), r)
+    expected = x.clone()
+    p = 4 * r  # pixels per region side (4-px cells)
+    for i in range(4):
+        (u, v), _ = windows[i]
+        _, (us, vs) = windows[3 - i]
+        expected[i, :, 4 * u:4 * u + p, 4 * v:4 * v + p] = \
+            x[3 - i, :, 4 * us:4 * us + p, 4 * vs:4 * vs + p]
+        mask = torch.zeros(7, 7, dtype=torch.bool)
+        mask[u:u + r, v:v + r] = True
+        assert torch.equal(info['source_mask'][i], mask.flatten())
+    assert torch.equal(mixed, expected)
+
+
+def test_clean_forward_runs_in_eval_mode_and_restores_train():
+    """Clean logits equal an eval-mode forward (dropout off), and the
+    model's train/eval mode is restored afterwards."""
+    model = _model(drop_rate=0.5)
+    x = torch.randn(4, 1, 28, 28)
+    model.eval()
+    with torch.no_grad():
+        eval_logits = model(x, mode='tensor')
+    model.train()
+    with torch.no_grad():
+        train_logits = model(x, mode='tensor')
+    assert not torch.allclose(eval_logits, train_logits), \
+        'dropout has no effect; the test cannot tell the modes apart'
+
+    aug = SMMix(switch_prob=1., seed=0)
+    _, _, info = aug(x, _onehot(), model=model)
+    assert torch.allclose(info['clean_logits'], eval_logits, atol=1e-6)
+    assert not info['clean_logits'].requires_grad
+    assert model.training and model.backbone.training
+    assert all(m.training for m in model.modules())
+
+    model.eval()
+    _, _, info = aug(x, _onehot(), model=model)
+    assert not any(m.training for m in model.modules())
+    assert torch.allclose(info['clean_logits'], eval_logits, atol=1e-6)
+
+
+def test_mixup_branch(model):
+    """switch_prob=0: Mixup with the batch reversed, no mix_info."""
+    aug = SMMix(switch_prob=0., seed=1)
+    x = torch.randn(4, 1, 28, 28)
+    original = x.clone()
+    lams = []
+    for _ in range(3):
+        mixed, score, info = aug(x, _onehot(), model=model)
+        assert info is None and aug.last_branch == 'mixup'
+        # score[0, label 0] = lam * 0.91 + (1 - lam) * 0.01
+        lam = (score[0, 0].item() - 0.01) / 0.9
+        assert 0 <= lam <= 1
+        smooth = _smooth(_onehot())
+        assert torch.allclose(score, lam * smooth + (1 - lam) * smooth.flip(0),
+                              atol=1e-6)
+        assert torch.allclose(mixed, lam * x + (1 - lam) * x.flip(0),
+                              atol=1e-5)
+        lams.append(lam)
+    assert torch.equal(x, original)
+    assert len(set(round(v, 6) for v in lams)) == 3
+
+
+def test_label_smoothing_zero_and_soft_scores(model):
+    """label_smoothing=0 keeps pure one-hots; soft input scores are used."""
+    aug = SMMix(switch_prob=1., label_smoothing=0., seed=0)
+    _, score, info = aug(torch.randn(4, 1, 28, 28), _onehot(), model=model)
+    assert torch.equal(info['target_score'], _onehot())
+    lam = info['lam']
+    expected = lam * _onehot() + (1 - lam) * _onehot().flip(0)
+    assert torch.allclose(score, expected)
+
+
+def test_same_seed_same_draws(model):
+    """SMMix(seed=s) makes the same branch/region/lam sequence each time."""
+    x = torch.randn(4, 1, 28, 28)
+
+    def draws(seed):
+        aug = SMMix(switch_prob=.5, seed=seed)
+        out = []
+        for _ in range(8):
+            _, score, _ = aug(x, _onehot(), model=model)
+            out.append((aug.last_branch, aug.last_region_size,
+                        round(score[0, 0].item(), 6)))
+        return out
+
+    first = draws(123)
+    assert first == draws(123)
+    assert {b for b, _, _ in first} == {'smmix', 'mixup'}
+    assert first != draws(124)
+
+
+def test_needs_model():
+    """Without a MixImageClassifier the augment raises TypeError."""
+    aug = SMMix()
+    x, y = torch.randn(2, 1, 28, 28), _onehot(torch.tensor([1, 2]))
+    with pytest.raises(TypeError, match='MixImageClassifier'):
+        aug(x, y)
+    with pytest.raises(TypeError, match='MixImageClassifier'):
+        aug(x, y, model=torch.nn.Linear(2, 2))
+
+
+@pytest.mark.parametrize('kwargs,key', [
+    (dict(switch_prob=1.5), 'switch_prob'),
+    (dict(switch_prob=-.1), 'switch_prob'),
+    (dict(score='mean'), 'score'),
+    (dict(min_side_ratio=0.), 'min_side_ratio'),
+    (dict(max_side_ratio=1.2), 'max_side_ratio'),
+    (dict(mixup_alpha=0.), 'mixup_alpha'),
+    (dict(label_smoothing=1.), 'label_smoothing'),
+])
+def test_invalid_args_name_the_key(kwargs, key):
+    """Each invalid argument raises ValueError naming it."""
+    with pytest.raises(ValueError, match=key):
+        SMMix(**kwargs)
+
+
+def test_registered_and_flags():
+    """SMMix is in BATCH_AUGMENTS and asks for the model and attention."""
+    aug = BATCH_AUGMENTS.build(dict(type='SMMix', switch_prob=.3))
+    assert isinstance(aug, SMMix) and aug.switch_prob == .3
+    assert aug.requires_model and aug.requires_attention
+    assert 'switch_prob=0.3' in repr(aug)
+
+
+def test_cls_score_mode_uses_cls_row(model):
+    """score='cls' picks windows from the CLS-to-patch attention row."""
+    aug = SMMix(switch_prob=1., score='cls', seed=5)
+    x = torch.randn(4, 1, 28, 28)
+    mixed, _, info = aug(x, _onehot(), model=model)
+    r = aug.last_region_size
+    _, record = model.clean_forward(x)
+    scores = record.attn[:, :, 0, 1:].mean(1).reshape(-1, 7, 7)
+    windows = _hand_windows(scores, r)
+    for i in range(4):
+        (u, v), _ = windows[i]
+        mask = torch.zeros(7, 7, dtype=torch.bool)
+        mask[u:u + r, v:v + r] = True
+        assert torch.equal(info['source_mask'][i], mask.flatten())
+
+
+def test_non_divisible_input_raises():
+    """An input size the token grid does not divide is rejected."""
+    model = _model(img_size=30, patch_size=4)
+    with pytest.raises(ValueError, match='not divisible'):
+        SMMix(switch_prob=1.)(torch.randn(2, 1, 30, 30),
+                              _onehot(torch.tensor([0, 1])), model=model)
