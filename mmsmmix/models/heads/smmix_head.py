@@ -25,8 +25,8 @@ class SMMixClsHead(VisionTransformerClsHead):
     - ``loss_con``: ``consistency`` between the mixed logits and the
       area-mixed unmixed logits.
 
-    ``token_head`` is a separate Linear, kept in checkpoints but idle at test
-    time.
+    ``token_head`` is a separate Linear, initialised like the class head (by
+    the head's ``init_cfg``), kept in checkpoints but idle at test time.
 
     Args:
         num_classes (int): Number of classes.
