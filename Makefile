@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 FMNIST := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-DEMO_CONFIG ?= configs/fashion_mnist/vit-mini-p4_smmix_1xb128_fmnist.py
+DEMO_CONFIG ?= configs/fashion_mnist/vit-mini-p7_smmix_1xb64_fmnist.py
 DEMO_DIR ?= work_dirs/demo
 
 .PHONY: install demo test clean

@@ -1,16 +1,3 @@
 #!/usr/bin/env bash
-# Usage: bash tools/test.sh CONFIG CHECKPOINT GPUS [test.py options]
-set -euo pipefail
-CONFIG=$1
-CHECKPOINT=$2
-GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python}
-PYTHONPATH="$(pwd):${PYTHONPATH:-}" exec "$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" --master_port="$PORT" \
-    tools/test.py "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"
+# Usage: bash tools/test.sh CONFIG CHECKPOINT GPUS [tools/test.py options]
+exec bash "$(dirname "$0")/dist_run.sh" tools/test.py "$3" "$1" "$2" "${@:4}"

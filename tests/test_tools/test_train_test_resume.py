@@ -16,7 +16,7 @@ import torch
 from mmsmmix.utils import load_local_checkpoint
 from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
 
-SMMIX_CONFIG = osp.join(FMNIST_CONFIGS, 'vit-mini-p4_smmix_1xb128_fmnist.py')
+SMMIX_CONFIG = osp.join(FMNIST_CONFIGS, 'vit-mini-p7_smmix_1xb64_fmnist.py')
 ITERS_PER_EPOCH = 10
 SMALL = [
     f'train_dataloader.dataset.indices={ITERS_PER_EPOCH * 32}',

@@ -1,5 +1,5 @@
-# AdamW + 1 warm-up epoch + cosine, as in the DeiT recipe, for short runs.
-max_epochs = 10
+# AdamW, linear warm-up over the first 200 iterations, cosine to the end of
+# train_cfg.max_epochs (so --cfg-options train_cfg.max_epochs=N just works).
 optim_wrapper = dict(
     optimizer=dict(
         type='AdamW', lr=2e-3, weight_decay=0.05, betas=(0.9, 0.999)),
@@ -12,20 +12,13 @@ optim_wrapper = dict(
         }),
 )
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-2,
-        by_epoch=True,
-        end=1,
-        convert_to_iter_based=True),
+    dict(type='LinearLR', start_factor=1e-2, by_epoch=False, end=200),
     dict(
         type='CosineAnnealingLR',
         eta_min=1e-5,
         by_epoch=True,
-        begin=1,
-        end=max_epochs,
         convert_to_iter_based=True),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=max_epochs)
+train_cfg = dict(by_epoch=True, max_epochs=8, val_interval=8)
 val_cfg = dict()
 test_cfg = dict()

@@ -1,4 +1,5 @@
-# A 4-layer, 64-dim ViT for 28x28 one-channel images: patch 4 -> 7x7 grid.
+# A 4-layer, 64-dim ViT for 28x28 one-channel images: patch 7 -> 4x4 grid
+# (16 tokens keep a CPU epoch of Fashion-MNIST near half a minute).
 model = dict(
     type='ImageClassifier',
     backbone=dict(
@@ -9,9 +10,9 @@ model = dict(
             num_heads=4,
             feedforward_channels=256),
         img_size=28,
-        patch_size=4,
+        patch_size=7,
         in_channels=1,
-        drop_path_rate=0.1),
+        drop_path_rate=0.),
     neck=None,
     head=dict(
         type='VisionTransformerClsHead',

@@ -1,22 +1,25 @@
 # Fashion-MNIST (28x28 grayscale, 10 classes), read in place from the Debian
-# package `dataset-fashion-mnist`. Override the folder with
-# --cfg-options data_root=/path/to/idx/files
+# package `dataset-fashion-mnist`. Another folder: --cfg-options
+# {train,val,test}_dataloader.dataset.data_root=/path/to/idx/files
 dataset_type = 'FashionMNISTIdx'
 data_root = '/usr/share/datasets/fashion-mnist'
 data_preprocessor = dict(
     num_classes=10, mean=[72.94], std=[90.02], to_rgb=False)
 
+# The images are tiny: loading in the main process beats worker processes on
+# a 2-core machine. Raise num_workers on bigger machines.
+#
+# Flips only: in schedules of a few epochs, batch mixing is regularisation
+# enough (random crops cost about 1.5 points at 9 epochs).
 train_pipeline = [
-    dict(type='RandomCrop', crop_size=28, padding=2),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
 test_pipeline = [dict(type='PackInputs')]
 
 train_dataloader = dict(
-    batch_size=128,
-    num_workers=1,
-    persistent_workers=True,
+    batch_size=64,
+    num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
@@ -26,8 +29,7 @@ train_dataloader = dict(
 )
 val_dataloader = dict(
     batch_size=500,
-    num_workers=1,
-    persistent_workers=True,
+    num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,

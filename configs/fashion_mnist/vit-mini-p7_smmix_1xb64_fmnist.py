@@ -1,6 +1,7 @@
-# SMMix (official recipe: SMMix or Mixup(0.8) per batch, smoothing 0.1,
-# region sides int(7*0.25)..int(7*0.75) = 1..5 on the 7x7 grid).
-_base_ = './vit-mini-p4_nomix_1xb128_fmnist.py'
+# SMMix, official recipe: SMMix or Mixup(0.8) per batch, smoothing 0.1,
+# region sides int(4*0.25)..int(4*0.75) = 1..3 on the 4x4 token grid
+# (7x7-pixel cells), patch-to-patch attention of the last block.
+_base_ = './vit-mini-p7_nomix_1xb64_fmnist.py'
 model = dict(
     type='MixImageClassifier',
     backbone=dict(out_type='raw'),
