@@ -232,9 +232,13 @@ def test_cls_score_mode_uses_cls_row(model):
         assert torch.equal(info['source_mask'][i], mask.flatten())
 
 
-def test_non_divisible_input_raises():
-    """An input size the token grid does not divide is rejected."""
-    model = _model(img_size=30, patch_size=4)
-    with pytest.raises(ValueError, match='not divisible'):
-        SMMix(switch_prob=1.)(torch.randn(2, 1, 30, 30),
+@pytest.mark.parametrize('img_size,patch_size', [(30, 4), (30, 7)])
+def test_input_not_whole_patches_raises(img_size, patch_size):
+    """Inputs that are not a whole number of patches are rejected: 30 px with
+    patch 4 (grid 8 after padding does not divide 30) and 30 px with patch 7
+    (grid 5 divides 30, but 6-px cells would not line up with 7-px
+    patches)."""
+    model = _model(img_size=img_size, patch_size=patch_size)
+    with pytest.raises(ValueError, match='not a whole number'):
+        SMMix(switch_prob=1.)(torch.randn(2, 1, img_size, img_size),
                               _onehot(torch.tensor([0, 1])), model=model)

@@ -120,10 +120,13 @@ class SMMix:
             raise ValueError(f'SMMix needs a square token grid, got '
                              f'{grid_h}x{grid_w} (check the input size)')
         h, w = inputs.shape[-2:]
-        if h % grid_h or w % grid_w:
+        if (h, w) != (grid_h * record.patch_size[0],
+                      grid_w * record.patch_size[1]):
             raise ValueError(
-                f'SMMix: input size {h}x{w} is not divisible by the '
-                f"backbone's {grid_h}x{grid_w} token grid; make the images a "
+                f'SMMix: input size {h}x{w} is not a whole number of the '
+                f'backbone\'s {record.patch_size[0]}x{record.patch_size[1]} '
+                f'patches (token grid {grid_h}x{grid_w}), so image cells '
+                'would not line up with tokens; resize the images to a '
                 'multiple of backbone.patch_size')
         patch_scores = patch_attention_score(record.attn, self.score,
                                              record.num_extra_tokens)

@@ -22,10 +22,12 @@ class AttentionRecord:
         attn (Tensor): (B, heads, T, T) post-softmax probabilities, float32.
         num_extra_tokens (int): Tokens before the patches (1 for the CLS).
         grid (tuple[int, int]): Patch grid (h, w) of that forward pass.
+        patch_size (tuple[int, int]): Pixels (h, w) of one token's cell.
     """
     attn: Optional[torch.Tensor] = None
     num_extra_tokens: int = 0
     grid: Optional[Tuple[int, int]] = None
+    patch_size: Optional[Tuple[int, int]] = None
 
 
 class ViTAttentionProbe:
@@ -42,7 +44,8 @@ class ViTAttentionProbe:
     def capture(self) -> Iterator[AttentionRecord]:
         """Record the last block's attention of forwards run inside."""
         record = AttentionRecord(
-            num_extra_tokens=self.backbone.num_extra_tokens)
+            num_extra_tokens=self.backbone.num_extra_tokens,
+            patch_size=tuple(self.backbone.patch_embed.projection.stride))
         attn_module = self.backbone.layers[-1].attn
 
         def on_patch_embed(module, inputs, output):
