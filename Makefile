@@ -26,7 +26,11 @@ $(FMNIST):
 
 demo: install
 	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR)
-	$(PY) tools/test.py $(DEMO_CONFIG) "$$(cat $(DEMO_DIR)/last_checkpoint)" --work-dir $(DEMO_DIR)/test
+	$(PY) tools/test.py $(DEMO_CONFIG) "$$(cat $(DEMO_DIR)/last_checkpoint)" --work-dir $(DEMO_DIR)/test \
+		--cfg-options test_evaluator.1.dump_dir=$(DEMO_DIR)/calibration
+	$(PY) tools/visualize_smmix.py $(DEMO_CONFIG) --checkpoint "$$(cat $(DEMO_DIR)/last_checkpoint)" --num 4 --out $(DEMO_DIR)/smmix_pairs.png
+	@echo "SMMix pairs:         $(DEMO_DIR)/smmix_pairs.png"
+	@echo "Reliability diagram: $(DEMO_DIR)/calibration/reliability_diagram.png"
 
 test: install
 	$(PY) -m pytest

@@ -2,10 +2,15 @@
 
 Example:
     python tools/test.py CONFIG CHECKPOINT [--out results.pkl]
+    python tools/test.py CONFIG CHECKPOINT --occlusion 0,0.25,0.5 \
+        [--occlusion-mode attention] [--occlusion-grid N]
+    python tools/test.py CONFIG CHECKPOINT --corruption all --severity 3
     bash tools/test.sh CONFIG CHECKPOINT GPUS
 """
 import argparse
 
+from robustness_args import (add_robustness_args, apply_robustness,
+                             check_robustness_args, report_robustness)
 from runner_args import add_runner_args, load_config
 from mmengine.runner import Runner
 
@@ -19,12 +24,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--out', help='dump the per-sample predictions to this pickle file')
     add_runner_args(parser)
-    return parser.parse_args(argv)
+    add_robustness_args(parser)
+    args = parser.parse_args(argv)
+    check_robustness_args(parser, args)
+    return args
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
     cfg = load_config(args)
+    robustness = apply_robustness(cfg, args)
     cfg.load_from = args.checkpoint
     if args.out:
         evaluators = cfg.test_evaluator
@@ -34,7 +43,11 @@ def main(argv=None) -> dict:
             *evaluators,
             dict(type='DumpResults', out_file_path=args.out)
         ]
-    return Runner.from_cfg(cfg).test()
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    if robustness:
+        report_robustness(robustness, runner.test_loop, runner.work_dir, args)
+    return metrics
 
 
 if __name__ == '__main__':

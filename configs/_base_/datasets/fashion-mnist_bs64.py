@@ -37,6 +37,8 @@ val_dataloader = dict(
         split='test',
         pipeline=test_pipeline),
 )
-val_evaluator = dict(type='Accuracy', topk=(1, ))
+# Top-1, then calibration (calibration/ece and /mce in %, /nll in nats).
+# Reliability diagram: --cfg-options test_evaluator.1.dump_dir=DIR
+val_evaluator = [dict(type='Accuracy', topk=(1, )), dict(type='ECE')]
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator

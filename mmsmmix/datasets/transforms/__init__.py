@@ -1,0 +1,3 @@
+from .corrupt import Corrupt
+
+__all__ = ['Corrupt']

@@ -1,0 +1,9 @@
+"""Evaluation: calibration maths (plain functions) and registered metrics."""
+from .calibration import calibration_errors, draw_reliability_diagram
+from .metrics import ECE
+from .loops import CorruptionTestLoop, OcclusionTestLoop
+from .robustness import CORRUPTIONS, occlude, occlusion_mask, patch_order
+
+__all__ = ['calibration_errors', 'draw_reliability_diagram', 'ECE',
+           'CorruptionTestLoop', 'OcclusionTestLoop', 'CORRUPTIONS',
+           'occlude', 'occlusion_mask', 'patch_order']

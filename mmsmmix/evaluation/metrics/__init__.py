@@ -1,0 +1,3 @@
+from .ece import ECE
+
+__all__ = ['ECE']
