@@ -1,19 +1,16 @@
 """Image corruptions, the Corrupt transform and CorruptionTestLoop, on real
 Fashion-MNIST test images."""
 import os.path as osp
-import pickle
 
 import numpy as np
 import pytest
 import torch
-from mmengine.runner import Runner
-from mmpretrain.registry import MODELS
 
 from mmsmmix.datasets import Corrupt, FashionMNISTIdx, read_idx
 from mmsmmix.evaluation.loops import insert_corruption
 from mmsmmix.evaluation.robustness import (CORRUPTIONS, RANDOM_CORRUPTIONS,
                                            corrupt, parse_corruptions)
-from tests.conftest import tiny_vit_cfg
+from tests.test_evaluation.runner_utils import run_test, tiny_model
 
 NAMES = list(CORRUPTIONS)
 
@@ -165,46 +162,11 @@ def test_corruption_loop_equals_plain_test_on_corrupted_pipeline(
     """Each corruption's metrics (and per-sample predictions) are those of a
     plain test whose pipeline corrupts the images; mean is their mean."""
     torch.manual_seed(0)
-    model = MODELS.build(
-        dict(
-            type='ImageClassifier',
-            data_preprocessor=dict(
-                type='ClsDataPreprocessor', num_classes=10, mean=[72.94],
-                std=[90.02]),
-            backbone=tiny_vit_cfg(out_type='cls_token'),
-            head=dict(
-                type='VisionTransformerClsHead', num_classes=10,
-                in_channels=64)))
-    model.init_weights()
-    for p in model.head.parameters():  # mmpretrain zero-inits the head
-        torch.nn.init.normal_(p, std=0.2)
+    model = tiny_model()
 
     def run(name, test_cfg, pipeline):
-        dump = str(tmp_path / f'{name}.pkl')
-        runner = Runner(
-            model=model,
-            work_dir=str(tmp_path),
-            experiment_name=name,
-            default_scope='mmpretrain',
-            log_level='WARNING',
-            test_dataloader=dict(
-                batch_size=64,
-                num_workers=0,
-                sampler=dict(type='DefaultSampler', shuffle=False),
-                dataset=dict(
-                    type='FashionMNISTIdx',
-                    data_root=fmnist_root,
-                    split='test',
-                    indices=128,
-                    pipeline=pipeline)),
-            test_evaluator=[
-                dict(type='Accuracy', topk=(1, )),
-                dict(type='DumpResults', out_file_path=dump)
-            ],
-            test_cfg=test_cfg)
-        metrics = runner.test()
-        with open(dump, 'rb') as f:
-            return runner, metrics, pickle.load(f)
+        return run_test(model, fmnist_root, str(tmp_path), test_cfg, name,
+                        num_images=128, pipeline=pipeline)
 
     pack = [dict(type='PackInputs')]
     runner, metrics, preds = run(

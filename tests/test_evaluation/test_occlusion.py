@@ -7,7 +7,6 @@ through mmengine's ``DumpResults`` metric.
 import argparse
 import json
 import os.path as osp
-import pickle
 import re
 import subprocess
 import sys
@@ -15,16 +14,16 @@ import sys
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner, save_checkpoint
+from mmengine.runner import save_checkpoint
 from mmpretrain.registry import MODELS
 
 from mmsmmix.evaluation.robustness import (num_dropped, occlude,
                                            occlusion_mask, patch_order)
-from tests.conftest import FMNIST_CONFIGS, REPO_ROOT, tiny_vit_cfg
+from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
+from tests.test_evaluation.runner_utils import (NUM_IMAGES, PREPROCESSOR,
+                                               randomise_head, run_test,
+                                               tiny_model)
 
-NUM_IMAGES = 200
-PREPROCESSOR = dict(
-    type='ClsDataPreprocessor', num_classes=10, mean=[72.94], std=[90.02])
 
 # ----------------------------------------------------------------- maths
 
@@ -129,70 +128,9 @@ def test_occlude_checks_mask_shape():
 # ------------------------------------------------ the loop, real Runner
 
 
-def randomise_head(model):
-    """mmpretrain zero-initialises the ViT head, so untrained predictions
-    would all be uniform; random head weights make them differ per image."""
-    for p in model.head.parameters():
-        torch.nn.init.normal_(p, std=0.2)
-    return model
-
-
-def tiny_model(backbone=None):
-    """An untrained classifier: tiny ViT (7x7 grid) or the given backbone,
-    with a random head."""
-    if backbone is None:
-        cfg = dict(
-            type='ImageClassifier',
-            data_preprocessor=PREPROCESSOR,
-            backbone=tiny_vit_cfg(out_type='cls_token'),
-            head=dict(
-                type='VisionTransformerClsHead', num_classes=10,
-                in_channels=64))
-    else:
-        cfg = dict(
-            type='ImageClassifier',
-            data_preprocessor=PREPROCESSOR,
-            backbone=backbone,
-            neck=dict(type='GlobalAveragePooling'),
-            head=dict(type='LinearClsHead', num_classes=10, in_channels=64))
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return randomise_head(model).eval()
-
-
 TINY_RESNET = dict(
     type='ResNet', depth=18, in_channels=1, stem_channels=8,
     base_channels=8)
-
-
-def run_test(model, fmnist_root, work_dir, test_cfg, name):
-    """Runner.test() on 200 real test images; metrics and dumped preds."""
-    dump = osp.join(work_dir, f'{name}.pkl')
-    runner = Runner(
-        model=model,
-        work_dir=work_dir,
-        experiment_name=name,
-        default_scope='mmpretrain',
-        log_level='WARNING',
-        test_dataloader=dict(
-            batch_size=64,
-            num_workers=0,
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            dataset=dict(
-                type='FashionMNISTIdx',
-                data_root=fmnist_root,
-                split='test',
-                indices=NUM_IMAGES,
-                pipeline=[dict(type='PackInputs')])),
-        test_evaluator=[
-            dict(type='Accuracy', topk=(1, )),
-            dict(type='DumpResults', out_file_path=dump)
-        ],
-        test_cfg=test_cfg)
-    metrics = runner.test()
-    with open(dump, 'rb') as f:
-        preds = pickle.load(f)
-    return runner, metrics, preds
 
 
 def same_predictions(a, b):
