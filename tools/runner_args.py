@@ -3,6 +3,8 @@ import argparse
 import os
 import os.path as osp
 
+import torch
+import torch.distributed as dist
 from mmengine.config import Config, DictAction
 
 
@@ -33,9 +35,29 @@ def load_config(args: argparse.Namespace) -> Config:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
+    if args.launcher == 'pytorch' and not torch.cuda.is_available():
+        use_cpu_processes(cfg)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+def use_cpu_processes(cfg: Config) -> None:
+    """Let ``--launcher pytorch`` run CPU processes (gloo).
+
+    mmengine 0.10.7's pytorch launcher always calls ``torch.cuda.set_device``
+    and gives DDP ``device_ids=[LOCAL_RANK]``, both of which fail without
+    CUDA. Start the gloo process group here (the Runner reuses an existing
+    one) and wrap the model without device ids.
+    """
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
