@@ -49,6 +49,7 @@ from mmengine.runner import load_checkpoint, set_random_seed
 
 import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
 from mmsmmix.models.augments import SMMix
+from mmsmmix.models.augments.smmix import token_grid_side
 from mmsmmix.models.classifiers import MixImageClassifier
 from mmsmmix.models.probes import build_attention_probe
 from mmsmmix.ops import (max_min_region_mix, patch_attention_score,
@@ -271,12 +272,10 @@ def main(argv=None) -> str:
     inputs = data['inputs'].float()
 
     record = attention_forward(model, inputs)
-    side, grid_w = record.grid
-    h, w = inputs.shape[-2:]
-    if side != grid_w or (h, w) != (side * record.patch_size[0],
-                                    grid_w * record.patch_size[1]):
-        raise SystemExit(f'SMMix needs a square token grid of whole patches; '
-                         f'got {h}x{w} images on a {side}x{grid_w} grid')
+    try:
+        side = token_grid_side(record, inputs.shape[-2:])
+    except ValueError as err:
+        raise SystemExit(str(err)) from err
     scores = patch_attention_score(record.attn, smmix.score,
                                    record.num_extra_tokens)
     sizes = region_sizes(side, smmix.min_side_ratio, smmix.max_side_ratio)

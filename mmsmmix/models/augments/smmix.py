@@ -15,6 +15,36 @@ def smooth_labels(score: torch.Tensor, smoothing: float) -> torch.Tensor:
     return score * (1 - smoothing) + smoothing / score.shape[1]
 
 
+def token_grid_side(record, image_hw) -> int:
+    """Side S of the square token grid that image cells must line up with.
+
+    Args:
+        record (AttentionRecord): What the probe saw (``grid``,
+            ``patch_size``).
+        image_hw (tuple[int, int]): Height and width of the images.
+
+    Returns:
+        int: S.
+
+    Raises:
+        ValueError: If the grid is not square or the images are not a whole
+            number of patches (cells would not line up with tokens).
+    """
+    grid_h, grid_w = record.grid
+    if grid_h != grid_w:
+        raise ValueError(f'SMMix needs a square token grid, got '
+                         f'{grid_h}x{grid_w} (check the input size)')
+    h, w = image_hw
+    patch_h, patch_w = record.patch_size
+    if (h, w) != (grid_h * patch_h, grid_w * patch_w):
+        raise ValueError(
+            f'SMMix: input size {h}x{w} is not a whole number of the '
+            f"backbone's {patch_h}x{patch_w} patches (token grid "
+            f'{grid_h}x{grid_w}), so image cells would not line up with '
+            'tokens; resize the images to a multiple of backbone.patch_size')
+    return grid_h
+
+
 @BATCH_AUGMENTS.register_module()
 class SMMix:
     """SMMix (Chen et al., ICCV 2023), as in the official code.
@@ -115,23 +145,11 @@ class SMMix:
             return mixed, lam * score + (1 - lam) * partner, None
 
         logits, record = model.clean_forward(inputs)
-        grid_h, grid_w = record.grid
-        if grid_h != grid_w:
-            raise ValueError(f'SMMix needs a square token grid, got '
-                             f'{grid_h}x{grid_w} (check the input size)')
-        h, w = inputs.shape[-2:]
-        if (h, w) != (grid_h * record.patch_size[0],
-                      grid_w * record.patch_size[1]):
-            raise ValueError(
-                f'SMMix: input size {h}x{w} is not a whole number of the '
-                f'backbone\'s {record.patch_size[0]}x{record.patch_size[1]} '
-                f'patches (token grid {grid_h}x{grid_w}), so image cells '
-                'would not line up with tokens; resize the images to a '
-                'multiple of backbone.patch_size')
+        side = token_grid_side(record, inputs.shape[-2:])
         patch_scores = patch_attention_score(record.attn, self.score,
                                              record.num_extra_tokens)
         region = self.random.choice(
-            region_sizes(grid_h, self.min_side_ratio, self.max_side_ratio))
+            region_sizes(side, self.min_side_ratio, self.max_side_ratio))
         self.last_branch, self.last_region_size = 'smmix', region
         mixed, source_mask, lam = max_min_region_mix(inputs, patch_scores,
                                                      region)
