@@ -3,7 +3,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpretrain.registry import TRANSFORMS
 
-from ...evaluation.robustness.corruptions import CORRUPTIONS, corrupt
+from ...evaluation.robustness.corruptions import (check_corruption,
+                                                  check_severity, corrupt)
 
 
 @TRANSFORMS.register_module()
@@ -24,11 +25,8 @@ class Corrupt(BaseTransform):
     """
 
     def __init__(self, name: str, severity: int = 3, seed: int = 0):
-        if name not in CORRUPTIONS:
-            raise KeyError(f'unknown corruption {name!r}; choose from '
-                           f'{", ".join(CORRUPTIONS)}')
-        if severity not in (1, 2, 3, 4, 5):
-            raise ValueError(f'severity must be 1..5, got {severity!r}')
+        check_corruption(name)
+        check_severity(severity)
         if int(seed) < 0:
             raise ValueError(f'seed must be non-negative, got {seed}')
         self.name = name

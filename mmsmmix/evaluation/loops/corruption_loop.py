@@ -7,7 +7,7 @@ from mmengine.evaluator import Evaluator
 from mmpretrain.registry import LOOPS
 from torch.utils.data import DataLoader
 
-from ..robustness.corruptions import CORRUPTIONS
+from ..robustness.corruptions import check_corruption, check_severity
 from .multi_eval import MultiEvaluatorTestLoop
 
 
@@ -80,12 +80,12 @@ class CorruptionTestLoop(MultiEvaluatorTestLoop):
         if not isinstance(dataloader, dict):
             raise TypeError('CorruptionTestLoop needs the test dataloader '
                             f'as a config dict, got {type(dataloader)}')
-        unknown = [c for c in corruptions if c not in CORRUPTIONS]
-        if unknown or not corruptions:
-            raise KeyError(f'unknown corruptions {unknown}; choose from '
-                           f'{", ".join(CORRUPTIONS)}')
-        if severity not in (1, 2, 3, 4, 5):
-            raise ValueError(f'severity must be 1..5, got {severity!r}')
+        if not corruptions:
+            raise KeyError('CorruptionTestLoop needs at least one '
+                           'corruption')
+        for name in corruptions:
+            check_corruption(name)
+        check_severity(severity)
         self._dataloader_cfg = copy.deepcopy(dataloader)
         self.corruptions = list(dict.fromkeys(corruptions))
         self.severity, self.seed = severity, int(seed)

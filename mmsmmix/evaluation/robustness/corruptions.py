@@ -37,8 +37,20 @@ def _check(img: np.ndarray, severity: int) -> None:
                          '(H, W, C) with C in (1, 3), got '
                          f'{getattr(img, "dtype", type(img))} '
                          f'{getattr(img, "shape", "")}')
+    check_severity(severity)
+
+
+def check_severity(severity: int) -> None:
+    """Raise ValueError unless ``severity`` is one of 1..5."""
     if severity not in (1, 2, 3, 4, 5):
         raise ValueError(f'severity must be 1..5, got {severity!r}')
+
+
+def check_corruption(name: str) -> None:
+    """Raise KeyError unless ``name`` is a key of :data:`CORRUPTIONS`."""
+    if name not in CORRUPTIONS:
+        raise KeyError(f'unknown corruption {name!r}; choose from '
+                       f'{", ".join(CORRUPTIONS)}')
 
 
 def _to_float(img: np.ndarray) -> np.ndarray:
@@ -310,9 +322,7 @@ def corrupt(img: np.ndarray, name: str, severity: int,
     Returns:
         np.ndarray: uint8 image of the same shape.
     """
-    if name not in CORRUPTIONS:
-        raise KeyError(f'unknown corruption {name!r}; choose from '
-                       f'{", ".join(CORRUPTIONS)}')
+    check_corruption(name)
     return CORRUPTIONS[name](img, severity, rng)
 
 
