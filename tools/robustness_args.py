@@ -170,12 +170,15 @@ def report_robustness(kind: str, loop, work_dir: str,
 
 
 def _plot_occlusion(loop, path: str, key: str) -> None:
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from mmsmmix.visualization import save_png
     ratios = list(loop.results)
     values = [loop.results[r][key] for r in ratios]
-    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=120)
+    fig = Figure(figsize=(5, 3.5), dpi=120)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     label = 'most-attended first' if loop.mode == 'attention' else 'random'
     ax.plot(ratios, values, marker='o', label=f'{label} patches dropped')
     ax.set_xlabel('share of patches dropped')
@@ -186,5 +189,4 @@ def _plot_occlusion(loop, path: str, key: str) -> None:
     ax.legend()
     ax.set_title(f'Occlusion robustness ({loop.num_patches} patches)')
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save_png(fig, path)

@@ -132,6 +132,8 @@ def draw_reliability_diagram(bins: dict,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from mmsmmix.visualization import save_png
+
     edges = np.asarray(bins['bin_edges'])
     counts = np.asarray(bins['bin_counts'], dtype=float)
     acc = np.asarray(bins['bin_accuracy'])
@@ -161,5 +163,4 @@ def draw_reliability_diagram(bins: dict,
     bottom.set(xlabel='Confidence', ylabel='Share of samples', ylim=(0, 1))
     bottom.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    return path
+    return save_png(fig, path)
