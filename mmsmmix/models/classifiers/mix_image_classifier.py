@@ -1,9 +1,12 @@
 """An ImageClassifier whose batch augments may use the model itself."""
 import copy
-from typing import List, Optional, Tuple
+from collections import OrderedDict
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.dist import all_reduce
+from mmengine.logging import MessageHub, MMLogger
 from mmpretrain.models import ImageClassifier
 from mmpretrain.models.losses import LabelSmoothLoss
 from mmpretrain.registry import BATCH_AUGMENTS, MODELS
@@ -11,6 +14,9 @@ from mmpretrain.structures import DataSample
 
 from mmsmmix.models.probes import AttentionRecord, build_attention_probe
 from mmsmmix.utils import SyncedRandom
+
+
+NONFINITE_MODES = ('raise', 'skip')
 
 
 @MODELS.register_module()
@@ -32,12 +38,22 @@ class MixImageClassifier(ImageClassifier):
 
     Labels reach the head as (B, K) ``gt_score`` in every batch.
 
+    Non-finite guard: a training step whose inputs or loss terms are not
+    all finite never reaches the optimizer. The check runs after the forward
+    and before the backward (``parse_losses``), agrees across ranks, and by
+    default raises ``FloatingPointError`` naming the terms and the
+    iteration; with ``nonfinite='skip'`` the step is skipped instead (no
+    gradient, so neither the weights nor the optimizer state move; under
+    AMP the GradScaler sees non-finite gradients and skips it) and the
+    ``skipped_steps`` count is logged.
+
     ``predict`` and ``extract_feat`` are those of ``ImageClassifier``.
 
     Args:
         train_cfg (dict, optional): ``augments`` (a config or a list of
-            them) and ``probs`` (their probabilities; a sum below 1 leaves
-            the rest of the batches unmixed), drawn identically on all ranks.
+            them), ``probs`` (their probabilities; a sum below 1 leaves
+            the rest of the batches unmixed), drawn identically on all ranks,
+            and ``nonfinite`` (``'raise'``, the default, or ``'skip'``).
         Other args: as ``ImageClassifier``.
     """
 
@@ -52,9 +68,14 @@ class MixImageClassifier(ImageClassifier):
         train_cfg = copy.deepcopy(dict(train_cfg or {}))
         augments = train_cfg.pop('augments', [])
         probs = train_cfg.pop('probs', None)
+        nonfinite = train_cfg.pop('nonfinite', 'raise')
         if train_cfg:
             raise ValueError('MixImageClassifier train_cfg accepts only '
-                             f"'augments' and 'probs', got {list(train_cfg)}")
+                             "'augments', 'probs' and 'nonfinite', got "
+                             f'{list(train_cfg)}')
+        if nonfinite not in NONFINITE_MODES:
+            raise ValueError('model.train_cfg.nonfinite must be one of '
+                             f'{NONFINITE_MODES}, got {nonfinite!r}')
         data_preprocessor = dict(data_preprocessor or {})
         data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
         if data_preprocessor.get('batch_augments'):
@@ -79,6 +100,9 @@ class MixImageClassifier(ImageClassifier):
         ]
         self.augment_probs = self._check_probs(probs, len(self.augments))
         self.random = SyncedRandom(stream='MixImageClassifier')
+        self.nonfinite = nonfinite
+        self.skipped_steps = 0
+        self._step_inputs = None  # (finite flag, under autocast) of loss()
         self._probe = None
         for aug in self.augments:
             if getattr(aug, 'label_smoothing', 0) and isinstance(
@@ -164,6 +188,8 @@ class MixImageClassifier(ImageClassifier):
         Returns:
             dict[str, Tensor]: The head's losses.
         """
+        self._step_inputs = (torch.isfinite(inputs).all(),
+                             torch.is_autocast_enabled(inputs.device.type))
         aug = self._pick_augment()
         score = self._batch_score(inputs, data_samples)
         mix_info = None
@@ -177,3 +203,65 @@ class MixImageClassifier(ImageClassifier):
         if mix_info is None:
             return self.head.loss(feats, data_samples)
         return self.head.loss(feats, data_samples, mix_info=mix_info)
+
+    def parse_losses(
+        self, losses: Dict[str, torch.Tensor]
+    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """Sum the losses, refusing a step with non-finite inputs or losses.
+
+        Both the plain ``train_step`` and mmengine's DDP wrapper call this
+        between the forward and the backward, so it is where a bad step can
+        still be stopped on every rank alike.
+
+        Args:
+            losses (dict[str, Tensor]): The named outputs of ``loss()``.
+
+        Returns:
+            tuple[Tensor, dict]: The loss to back-propagate and the log
+            variables (plus ``skipped_steps`` in skip mode).
+
+        Raises:
+            FloatingPointError: In ``'raise'`` mode, naming the non-finite
+                terms (``inputs`` and/or loss names) and the iteration.
+        """
+        loss, log_vars = super().parse_losses(losses)
+        if self._step_inputs is None:
+            raise RuntimeError('MixImageClassifier.parse_losses must follow '
+                               'a loss() call of the same step')
+        inputs_finite, autocast = self._step_inputs
+        self._step_inputs = None
+        names = ['inputs'] + [k for k in losses if 'loss' in k]
+        finite = torch.stack([inputs_finite] + [
+            torch.isfinite(log_vars[k]).all() for k in names[1:]
+        ])
+        bad = (~finite).to(torch.int32)
+        all_reduce(bad, op='max')  # every rank takes the same decision
+        bad_names = [n for n, b in zip(names, bad.tolist()) if b]
+        if not bad_names:
+            if self.nonfinite == 'skip':
+                log_vars['skipped_steps'] = torch.tensor(self.skipped_steps)
+            return loss, log_vars
+
+        iteration = MessageHub.get_current_instance().get_info('iter')
+        where = f'iteration {iteration}' if iteration is not None else \
+            'this step'
+        local = [n for n, ok in zip(names, finite.tolist()) if not ok]
+        detail = ', '.join(f'{k}={float(log_vars[k]):g}' if k in log_vars
+                           else k for k in local) or 'on another rank'
+        what = f"non-finite {', '.join(bad_names)} at {where} ({detail})"
+        if self.nonfinite == 'raise':
+            raise FloatingPointError(
+                f'{what}; the step was not applied, the weights are '
+                'unchanged. Check the data and the learning rate, or set '
+                "model.train_cfg.nonfinite='skip' to skip such steps")
+        self.skipped_steps += 1
+        MMLogger.get_current_instance().warning(
+            f'{what}: step skipped ({self.skipped_steps} so far)')
+        if autocast:
+            # AMP: GradScaler skips any step whose gradients are not finite.
+            skip_loss = loss * float('nan')
+        else:
+            # No graph: no parameter gets a gradient, so the step is a no-op.
+            skip_loss = loss.new_zeros((), requires_grad=True)
+        return skip_loss, OrderedDict(
+            skipped_steps=torch.tensor(self.skipped_steps))
