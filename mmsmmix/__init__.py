@@ -4,7 +4,7 @@ Importing the package (``custom_imports=dict(imports=['mmsmmix'])``)
 registers its components in MMPretrain's registries and installs the safe
 checkpoint loader.
 """
-from . import datasets, evaluation, models, ops, utils  # noqa: F401
+from . import datasets, engine, evaluation, models, ops, utils  # noqa: F401
 from .version import __version__
 
 __all__ = ['__version__']

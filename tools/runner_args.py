@@ -1,5 +1,6 @@
 """Command-line options shared by tools/train.py and tools/test.py."""
 import argparse
+import datetime
 import os
 import os.path as osp
 
@@ -51,10 +52,15 @@ def use_cpu_processes(cfg: Config) -> None:
     mmengine 0.10.7's pytorch launcher always calls ``torch.cuda.set_device``
     and gives DDP ``device_ids=[LOCAL_RANK]``, both of which fail without
     CUDA. Start the gloo process group here (the Runner reuses an existing
-    one) and wrap the model without device ids.
+    one), with ``env_cfg.dist_cfg.timeout`` (seconds) as mmengine would, and
+    wrap the model without device ids.
     """
+    timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')
     if not dist.is_initialized():
-        dist.init_process_group(backend='gloo')
+        dist.init_process_group(
+            backend='gloo',
+            **({} if timeout is None else dict(
+                timeout=datetime.timedelta(seconds=timeout))))
     wrapper = cfg.get('model_wrapper_cfg') or dict(
         type='MMDistributedDataParallel',
         broadcast_buffers=False,

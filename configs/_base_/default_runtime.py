@@ -4,5 +4,7 @@ custom_imports = dict(imports=['mmsmmix'], allow_failed_imports=False)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2))
+# Checkpoints carry every random state: --resume equals the uninterrupted run.
+custom_hooks = [dict(type='RandomStateHook')]
 randomness = dict(seed=0)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))

@@ -1,4 +1,10 @@
-from .checkpoint import load_local_checkpoint
-from .random import SyncedRandom
+from .checkpoint import (CheckpointFileError, CheckpointMismatchError,
+                         check_checkpoint_fits, load_local_checkpoint,
+                         load_weights)
+from .random import SyncedRandom, global_rng_state, set_global_rng_state
 
-__all__ = ['SyncedRandom', 'load_local_checkpoint']
+__all__ = [
+    'CheckpointFileError', 'CheckpointMismatchError', 'SyncedRandom',
+    'check_checkpoint_fits', 'global_rng_state', 'load_local_checkpoint',
+    'load_weights', 'set_global_rng_state'
+]

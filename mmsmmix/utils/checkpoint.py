@@ -1,4 +1,4 @@
-"""Load Runner checkpoints under torch>=2.6 without turning safe loading off.
+"""Load checkpoints safely, with clear errors, and check that they fit.
 
 torch>=2.6 unpickles with ``weights_only=True`` by default, and mmengine
 0.10.7 does not pass ``weights_only``. A Runner checkpoint holds, besides
@@ -9,10 +9,13 @@ those few globals, and replace ``getattr`` by a version that resolves only
 ``HistoryBuffer``'s registered statistic methods.
 """
 import os
+import re
+import zipfile
+from typing import Tuple
 
 import numpy as np
 import torch
-from mmengine.logging import HistoryBuffer
+from mmengine.logging import HistoryBuffer, MMLogger
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
@@ -37,6 +40,29 @@ SAFE_GLOBALS = [
 ] + [type(np.dtype(t)) for t in 'bBhHiIlLqQefdgFD?']
 
 
+class CheckpointFileError(ValueError):
+    """A file given as a checkpoint is empty, truncated or not one."""
+
+
+def _check_checkpoint_file(filename: str) -> None:
+    """Refuse files that cannot be a torch checkpoint, saying why."""
+    with open(filename, 'rb') as f:
+        head = f.read(8)
+    if not head:
+        raise CheckpointFileError(f'{filename} is empty (0 bytes), not a '
+                                  'checkpoint; was it cut off while saving?')
+    if head.startswith(b'PK'):
+        if not zipfile.is_zipfile(filename):
+            raise CheckpointFileError(
+                f'{filename} is a truncated or damaged checkpoint: its zip '
+                'archive has no central directory (cut off while saving or '
+                'copying?)')
+    elif head[0] != 0x80:  # neither torch's zip format nor a pickle
+        raise CheckpointFileError(
+            f'{filename} is not a PyTorch checkpoint (it starts with '
+            f'{head!r}; expected a file written by torch.save)')
+
+
 @CheckpointLoader.register_scheme(prefixes='', force=True)
 def load_local_checkpoint(filename: str, map_location=None) -> dict:
     """mmengine's local-file loader with ``weights_only=True`` kept on.
@@ -47,10 +73,134 @@ def load_local_checkpoint(filename: str, map_location=None) -> dict:
 
     Returns:
         dict: The loaded checkpoint.
+
+    Raises:
+        FileNotFoundError: If there is no such file.
+        CheckpointFileError: If the file is empty, truncated or damaged, or
+            not written by ``torch.save``.
     """
     filename = os.path.expanduser(filename)
     if not os.path.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
-    with torch.serialization.safe_globals(SAFE_GLOBALS):
-        return torch.load(
-            filename, map_location=map_location, weights_only=True)
+    _check_checkpoint_file(filename)
+    try:
+        with torch.serialization.safe_globals(SAFE_GLOBALS):
+            return torch.load(
+                filename, map_location=map_location, weights_only=True)
+    except (EOFError, RuntimeError, zipfile.BadZipFile) as err:
+        reason = str(err).splitlines()[0] if str(err) else 'ends early'
+        raise CheckpointFileError(
+            f'{filename} is a truncated or damaged checkpoint '
+            f'({type(err).__name__}: {reason})') from err
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint's weights do not fit the model they are loaded into."""
+
+
+def _model_state_dict(checkpoint: dict) -> dict:
+    """The weights of a Runner checkpoint (or a bare state dict), with any
+    DDP ``module.`` prefix removed."""
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    return {re.sub(r'^module\.', '', k): v for k, v in state_dict.items()}
+
+
+def state_dict_mismatch(model: torch.nn.Module,
+                        state_dict: dict) -> Tuple[list, list, list]:
+    """Compare a state dict with a model's own.
+
+    Args:
+        model (nn.Module): The model to load into.
+        state_dict (dict): Name -> tensor.
+
+    Returns:
+        tuple[list, list, list]: Missing keys, unexpected keys, and
+        ``(key, checkpoint shape, model shape)`` of mis-shaped ones.
+    """
+    own = model.state_dict()
+    missing = [k for k in own if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in own]
+    misshaped = [(k, tuple(v.shape), tuple(own[k].shape))
+                 for k, v in state_dict.items()
+                 if k in own and tuple(v.shape) != tuple(own[k].shape)]
+    return missing, unexpected, misshaped
+
+
+def check_checkpoint_fits(model: torch.nn.Module,
+                          checkpoint: dict,
+                          source: str,
+                          hint: str = '',
+                          shown: int = 3) -> None:
+    """Raise unless every weight of ``checkpoint`` fits ``model`` exactly.
+
+    Args:
+        model (nn.Module): The model built from the config.
+        checkpoint (dict): A Runner checkpoint or a bare state dict.
+        source (str): What to call the checkpoint in the message (a path).
+        hint (str): A last sentence saying what to do instead.
+        shown (int): How many keys of each kind the message names.
+
+    Raises:
+        CheckpointMismatchError: Naming the first ``shown`` missing,
+            unexpected and mis-shaped keys and how many there are.
+    """
+    missing, unexpected, misshaped = state_dict_mismatch(
+        model, _model_state_dict(checkpoint))
+    problems = []
+    if misshaped:
+        problems.append(f'{len(misshaped)} mis-shaped (' + ', '.join(
+            f'{k}: checkpoint {list(c)} vs model {list(m)}'
+            for k, c, m in misshaped[:shown]) + ')')
+    for what, keys in (('missing from the checkpoint', missing),
+                       ('unexpected', unexpected)):
+        if keys:
+            problems.append(f'{len(keys)} {what} (' +
+                            ', '.join(keys[:shown]) +
+                            (', ...' if len(keys) > shown else '') + ')')
+    if problems:
+        raise CheckpointMismatchError(
+            f"{source} does not fit the config's model: " +
+            '; '.join(problems) + (f'. {hint}' if hint else ''))
+
+
+def load_weights(model: torch.nn.Module,
+                 filename: str,
+                 allow_partial: bool = False,
+                 logger=None) -> dict:
+    """Load a checkpoint's weights for evaluation, strictly by default.
+
+    Args:
+        model (nn.Module): The model built from the config.
+        filename (str): A Runner checkpoint or a saved state dict.
+        allow_partial (bool): Load the weights that fit and warn about the
+            rest instead of raising. Defaults to False.
+        logger (logging.Logger, optional): Where the partial-load warning
+            goes; mmengine's current logger if None.
+
+    Returns:
+        dict: The checkpoint as loaded.
+
+    Raises:
+        CheckpointMismatchError: If the weights do not fit (and
+            ``allow_partial`` is False).
+    """
+    checkpoint = load_local_checkpoint(filename, map_location='cpu')
+    if not isinstance(checkpoint, dict):
+        raise CheckpointMismatchError(
+            f'{filename} holds a {type(checkpoint).__name__}, not a '
+            'checkpoint dict or a state dict')
+    state_dict = _model_state_dict(checkpoint)
+    try:
+        check_checkpoint_fits(model, state_dict, filename,
+                              hint='Pass --allow-partial to load only the '
+                              'weights that fit')
+    except CheckpointMismatchError as err:
+        if not allow_partial:
+            raise
+        (logger or MMLogger.get_current_instance()).warning(
+            f'partial load: {err}')
+        _, _, misshaped = state_dict_mismatch(model, state_dict)
+        for key, _, _ in misshaped:
+            del state_dict[key]
+    model.load_state_dict(state_dict, strict=False)
+    return checkpoint

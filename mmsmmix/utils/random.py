@@ -1,4 +1,6 @@
-"""Random draws that every rank makes identically."""
+"""Random draws that every rank makes identically, and the random state a
+checkpoint must carry for a resumed run to equal the uninterrupted one."""
+import random
 import zlib
 from typing import Optional, Sequence
 
@@ -49,3 +51,56 @@ class SyncedRandom:
     def choice(self, options: Sequence, p: Optional[Sequence[float]] = None):
         """Pick one element of ``options`` (uniform unless ``p`` is given)."""
         return options[int(self.rng.choice(len(options), p=p))]
+
+    def state_dict(self) -> dict:
+        """The generator's position (plain Python values), for checkpoints.
+
+        ``state`` is None while no draw has been made (the seed is not
+        settled yet); reading it needs no communication between ranks.
+        """
+        state = None if self._rng is None else self._rng.bit_generator.state
+        return dict(stream=self.stream, state=state)
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from a position saved by :meth:`state_dict`.
+
+        Raises:
+            ValueError: If ``state`` belongs to another stream.
+        """
+        if state.get('stream') != self.stream:
+            raise ValueError(f'random state of stream {state.get("stream")!r}'
+                             f' given to stream {self.stream!r}')
+        if state['state'] is None:
+            self._rng = None
+            return
+        rng = np.random.default_rng()
+        rng.bit_generator.state = state['state']
+        self._rng = rng
+
+
+def global_rng_state() -> dict:
+    """This process's Python, numpy and torch (CPU and CUDA) generators.
+
+    Returns:
+        dict: Plain lists, tuples, ints and tensors (safe to ``torch.load``
+        with ``weights_only=True``).
+    """
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = dict(
+        python=random.getstate(),
+        numpy=(name, keys.tolist(), pos, has_gauss, gauss),
+        torch=torch.get_rng_state())
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_global_rng_state(state: dict) -> None:
+    """Restore what :func:`global_rng_state` returned."""
+    random.setstate(state['python'])
+    name, keys, pos, has_gauss, gauss = state['numpy']
+    np.random.set_state(
+        (name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(state['torch'])
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])

@@ -130,6 +130,20 @@ class MixImageClassifier(ImageClassifier):
                              f'at most 1, got {probs}')
         return probs
 
+    def random_streams(self) -> 'OrderedDict[str, SyncedRandom]':
+        """Every synced random stream of the model, by a stable name.
+
+        ``'classifier'`` (the augment choice), then each augment's
+        ``SyncedRandom`` attributes as ``'augments.<i>.<attr>'``. These are
+        the states ``RandomStateHook`` saves in checkpoints.
+        """
+        streams = OrderedDict(classifier=self.random)
+        for i, aug in enumerate(self.augments):
+            for attr, value in vars(aug).items():
+                if isinstance(value, SyncedRandom):
+                    streams[f'augments.{i}.{attr}'] = value
+        return streams
+
     def _pick_augment(self):
         """One augment (or None: no mixing) for this batch."""
         if not self.augments:

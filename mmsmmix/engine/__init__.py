@@ -1,0 +1,3 @@
+from .hooks import RandomStateHook
+
+__all__ = ['RandomStateHook']
