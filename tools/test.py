@@ -12,9 +12,12 @@ import argparse
 from robustness_args import (add_robustness_args, apply_robustness,
                              check_robustness_args, report_robustness)
 from runner_args import add_runner_args, load_config
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
+from mmsmmix.utils import (CheckpointFileError, CheckpointMismatchError,
+                           load_weights)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -23,6 +26,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--out', help='dump the per-sample predictions to this pickle file')
+    parser.add_argument(
+        '--allow-partial',
+        action='store_true',
+        help='load only the weights that fit the model (a warning lists '
+        'the rest) instead of refusing a checkpoint of another model')
     add_runner_args(parser)
     add_robustness_args(parser)
     args = parser.parse_args(argv)
@@ -34,7 +42,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     cfg = load_config(args)
     robustness = apply_robustness(cfg, args)
-    cfg.load_from = args.checkpoint
+    cfg.load_from = None
     if args.out:
         evaluators = cfg.test_evaluator
         if not isinstance(evaluators, (list, tuple)):
@@ -44,6 +52,14 @@ def main(argv=None) -> dict:
             dict(type='DumpResults', out_file_path=args.out)
         ]
     runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    try:
+        load_weights(model, args.checkpoint, args.allow_partial,
+                     runner.logger)
+    except (CheckpointFileError, CheckpointMismatchError) as err:
+        raise SystemExit(f'tools/test.py: {err}') from err
+    runner.logger.info(f'Loaded weights from {args.checkpoint}')
     metrics = runner.test()
     if robustness:
         report_robustness(robustness, runner.test_loop, runner.work_dir, args)

@@ -45,7 +45,7 @@ from mmengine.config import Config, DictAction
 from mmengine.dataset import Compose
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint, set_random_seed
+from mmengine.runner import set_random_seed
 
 import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
 from mmsmmix.models.augments import SMMix
@@ -54,6 +54,8 @@ from mmsmmix.models.classifiers import MixImageClassifier
 from mmsmmix.models.probes import build_attention_probe
 from mmsmmix.ops import (max_min_region_mix, patch_attention_score,
                          region_sizes, window_sums)
+from mmsmmix.utils import (CheckpointFileError, CheckpointMismatchError,
+                           load_weights)
 from mmsmmix.visualization import (save_png, smmix_grid_figure, to_display,
                                   window_box)
 
@@ -258,7 +260,10 @@ def main(argv=None) -> str:
         raise SystemExit(f'{args.config}: this model cannot be drawn with '
                          f'SMMix: {err}') from err
     if args.checkpoint:
-        load_checkpoint(model, args.checkpoint, map_location='cpu')
+        try:
+            load_weights(model, args.checkpoint)
+        except (CheckpointFileError, CheckpointMismatchError) as err:
+            raise SystemExit(f'tools/visualize_smmix.py: {err}') from err
     else:
         model.init_weights()
     model.eval()

@@ -9,7 +9,8 @@ form and chooses the files by ``split``.
 import gzip
 import os.path as osp
 import struct
-from typing import List
+import zlib
+from typing import List, Optional
 
 import numpy as np
 from mmpretrain.datasets import BaseDataset
@@ -20,23 +21,48 @@ FASHION_MNIST_ROOT = '/usr/share/datasets/fashion-mnist'
 _PREFIX = dict(train='train', test='t10k')
 
 
-def read_idx(path: str) -> np.ndarray:
+def read_idx(path: str, ndim: Optional[int] = None) -> np.ndarray:
     """Read an IDX file of unsigned bytes (``.gz`` or raw) into an array.
 
     Args:
         path (str): File path.
+        ndim (int, optional): Number of dimensions the file must hold (3 for
+            images, 1 for labels); None accepts any.
 
     Returns:
         np.ndarray: uint8 array of the shape stored in the header.
+
+    Raises:
+        ValueError: Naming ``path``, if the gzip stream is damaged or cut
+            off, the header is not that of an unsigned-byte IDX file, the
+            data is shorter or longer than the header says, or the array has
+            another number of dimensions than ``ndim``.
     """
     opener = gzip.open if path.endswith('.gz') else open
-    with opener(path, 'rb') as f:
-        data = f.read()
-    zero, dtype, ndim = struct.unpack('>HBB', data[:4])
-    if zero != 0 or dtype != 0x08:
-        raise ValueError(f'{path} is not an IDX file of unsigned bytes')
-    shape = struct.unpack('>' + 'I' * ndim, data[4:4 + 4 * ndim])
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+    try:
+        with opener(path, 'rb') as f:
+            data = f.read()
+    except (EOFError, OSError, zlib.error) as err:
+        raise ValueError(
+            f'{path} is a damaged or truncated gzip file ({err}); '
+            'reinstall it (apt-get install --reinstall '
+            'dataset-fashion-mnist)') from err
+    zero, dtype, dims = struct.unpack('>HBB', data[:4].ljust(4, b'\xff'))
+    if zero != 0 or dtype != 0x08 or len(data) < 4 + 4 * dims:
+        raise ValueError(f'{path} is not an IDX file of unsigned bytes '
+                         f'(header {data[:4]!r})')
+    shape = struct.unpack('>' + 'I' * dims, data[4:4 + 4 * dims])
+    expected = 4 + 4 * dims + int(np.prod(shape))
+    if len(data) != expected:
+        raise ValueError(
+            f'{path} holds {len(data)} bytes but its header announces an '
+            f'array of shape {shape} ({expected} bytes): the file is '
+            f"{'truncated' if len(data) < expected else 'corrupt'}")
+    if ndim is not None and dims != ndim:
+        kind = {3: 'images (N, H, W)', 1: 'labels (N,)'}.get(ndim, f'{ndim}-D')
+        raise ValueError(f'{path} should hold {kind} but holds an array of '
+                         f'shape {shape}; is it the wrong file?')
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
 @DATASETS.register_module()
@@ -75,8 +101,8 @@ class FashionMNISTIdx(BaseDataset):
             'dataset-fashion-mnist` or point data_root at the IDX files')
 
     def load_data_list(self) -> List[dict]:
-        images = read_idx(self._find('images'))
-        labels = read_idx(self._find('labels'))
+        images = read_idx(self._find('images'), ndim=3)
+        labels = read_idx(self._find('labels'), ndim=1)
         if len(images) != len(labels):
             raise ValueError(f'{len(images)} images but {len(labels)} labels '
                              f'in {self.data_root}')

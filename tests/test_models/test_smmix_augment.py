@@ -200,6 +200,8 @@ def test_needs_model():
     (dict(min_side_ratio=0.), 'min_side_ratio'),
     (dict(max_side_ratio=1.2), 'max_side_ratio'),
     (dict(mixup_alpha=0.), 'mixup_alpha'),
+    (dict(mixup_alpha=float('nan')), 'mixup_alpha'),
+    (dict(mixup_alpha=float('inf')), 'mixup_alpha'),
     (dict(label_smoothing=1.), 'label_smoothing'),
 ])
 def test_invalid_args_name_the_key(kwargs, key):
@@ -237,8 +239,24 @@ def test_input_not_whole_patches_raises(img_size, patch_size):
     """Inputs that are not a whole number of patches are rejected: 30 px with
     patch 4 (grid 8 after padding does not divide 30) and 30 px with patch 7
     (grid 5 divides 30, but 6-px cells would not line up with 7-px
-    patches)."""
-    model = _model(img_size=img_size, patch_size=patch_size)
+    patches). The model is built for 28 px, so only the batch is wrong."""
+    model = _model(patch_size=patch_size)
     with pytest.raises(ValueError, match='not a whole number'):
         SMMix(switch_prob=1.)(torch.randn(2, 1, img_size, img_size),
                               _onehot(torch.tensor([0, 1])), model=model)
+
+
+@pytest.mark.parametrize('img_size,patch_size,message', [
+    (30, 4, 'not a whole number'),
+    (30, 7, 'not a whole number'),
+    ((28, 36), 4, 'needs a square token grid, got 7x9'),
+])
+def test_backbone_input_size_checked_when_built(img_size, patch_size,
+                                                message):
+    """A backbone configured for inputs SMMix cannot mix is refused when the
+    model is built, naming the configured size."""
+    h, w = (img_size, img_size) if isinstance(img_size, int) else img_size
+    with pytest.raises(ValueError) as err:
+        _model(img_size=img_size, patch_size=patch_size)
+    assert f'model.backbone is built for {h}x{w} inputs' in str(err.value)
+    assert message in str(err.value)

@@ -113,3 +113,72 @@ def test_resume_continues_iterations_and_optimizer(trained, tmp_path):
     }
     assert max(steps) == 2 * ITERS_PER_EPOCH
     assert max(first_steps) == ITERS_PER_EPOCH
+
+
+def run_tool_failing(tool, *args):
+    """Run tools/<tool>.py expecting failure; return its output."""
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO_ROOT, 'tools', tool), *args],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-4000:]
+    return output
+
+
+@pytest.fixture(scope='module')
+def five_class_checkpoint(trained, tmp_path_factory):
+    """epoch_1.pth of the trained run, its class head cut to 5 classes, as a
+    5-class run of the same config would save it."""
+    work_dir, _ = trained
+    checkpoint = load_local_checkpoint(osp.join(work_dir, 'epoch_1.pth'))
+    state = checkpoint['state_dict']
+    for name in ('layers.head', 'token_head'):
+        for kind in ('weight', 'bias'):
+            key = f'head.{name}.{kind}'
+            state[key] = state[key][:5].clone()
+    path = str(tmp_path_factory.mktemp('five') / 'five_classes.pth')
+    torch.save(checkpoint, path)
+    return path
+
+
+def test_test_tool_refuses_checkpoint_of_other_class_count(
+        five_class_checkpoint, tmp_path):
+    output = run_tool_failing('test.py', SMMIX_CONFIG, five_class_checkpoint,
+                              '--work-dir', str(tmp_path), '--cfg-options',
+                              *SMALL)
+    assert "does not fit the config's model: 4 mis-shaped " \
+        '(head.layers.head.weight: checkpoint [5, 64] vs model [10, 64]' \
+        in output
+    assert '--allow-partial' in output
+    assert 'accuracy/top1' not in output
+    # Asked for explicitly, a partial load evaluates and says what it left.
+    output = run_tool('test.py', SMMIX_CONFIG, five_class_checkpoint,
+                      '--allow-partial', '--work-dir', str(tmp_path / 'p'),
+                      '--cfg-options', *SMALL)
+    assert 'partial load:' in output and 'accuracy/top1' in output
+
+
+def test_resume_refuses_checkpoint_of_other_class_count(
+        five_class_checkpoint, tmp_path):
+    output = run_tool_failing('train.py', SMMIX_CONFIG, '--work-dir',
+                              str(tmp_path), '--resume',
+                              five_class_checkpoint, '--cfg-options',
+                              'train_cfg.max_epochs=2', *SMALL)
+    assert 'the checkpoint being resumed does not fit' in output
+    assert 'Epoch(train)' not in output
+
+
+@pytest.mark.parametrize('content', [b'', b'not a checkpoint\n'])
+def test_tools_refuse_files_that_are_no_checkpoint(tmp_path, content):
+    path = tmp_path / 'bad.pth'
+    path.write_bytes(content)
+    expected = 'is empty (0 bytes)' if not content else \
+        'is not a PyTorch checkpoint'
+    output = run_tool_failing('test.py', SMMIX_CONFIG, str(path),
+                              '--work-dir', str(tmp_path), '--cfg-options',
+                              *SMALL)
+    assert f'{path} {expected}' in output
+    output = run_tool_failing('visualize_smmix.py', SMMIX_CONFIG,
+                              '--checkpoint', str(path), '--out',
+                              str(tmp_path / 'x.png'))
+    assert f'{path} {expected}' in output

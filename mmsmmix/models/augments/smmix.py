@@ -91,9 +91,9 @@ class SMMix:
         if not 0 <= switch_prob <= 1:
             raise ValueError(
                 f'SMMix switch_prob must be in [0, 1], got {switch_prob}')
-        if mixup_alpha <= 0:
+        if not 0 < mixup_alpha < float('inf'):
             raise ValueError(
-                f'SMMix mixup_alpha must be > 0, got {mixup_alpha}')
+                f'SMMix mixup_alpha must be finite and > 0, got {mixup_alpha}')
         if not 0 <= label_smoothing < 1:
             raise ValueError('SMMix label_smoothing must be in [0, 1), got '
                              f'{label_smoothing}')
@@ -110,6 +110,11 @@ class SMMix:
         self.random = SyncedRandom(seed, stream='SMMix')
         self.last_branch = None
         self.last_region_size = None
+
+    def check_layout(self, record, image_hw) -> None:
+        """Refuse a token layout SMMix cannot mix on (see
+        :func:`token_grid_side`); called when the model is built."""
+        token_grid_side(record, image_hw)
 
     def __call__(self,
                  inputs: torch.Tensor,

@@ -34,7 +34,9 @@ class MixImageClassifier(ImageClassifier):
       ``aug(inputs, score, model=self) -> (inputs, score, mix_info)`` and
       ``mix_info`` is passed on to ``head.loss``; one with
       ``requires_attention = True`` gets an attention probe on the backbone,
-      checked when the model is built.
+      checked when the model is built, and its ``check_layout(record,
+      image_hw)`` (if any) is called then with the backbone's configured
+      token layout.
 
     Labels reach the head as (B, K) ``gt_score`` in every batch.
 
@@ -114,6 +116,23 @@ class MixImageClassifier(ImageClassifier):
                     'use_soft=True) or set label_smoothing=0 in the augment')
             if getattr(aug, 'requires_attention', False):
                 self._probe = build_attention_probe(self.backbone)
+                self._check_layout(aug)
+
+    def _check_layout(self, aug) -> None:
+        """Let an attention-guided augment refuse the backbone's configured
+        token layout now rather than at its first batch (it still checks
+        every batch, whose size may differ)."""
+        layout = self._probe.configured_layout()
+        if layout is None or not hasattr(aug, 'check_layout'):
+            return
+        record, input_size = layout
+        try:
+            aug.check_layout(record, input_size)
+        except ValueError as err:
+            raise ValueError(
+                f'model.backbone is built for {input_size[0]}x'
+                f'{input_size[1]} inputs (img_size), which '
+                f'{type(aug).__name__} cannot use: {err}') from err
 
     @staticmethod
     def _check_probs(probs, num_augments: int) -> Optional[List[float]]:

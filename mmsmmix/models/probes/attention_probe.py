@@ -40,6 +40,26 @@ class ViTAttentionProbe:
     def __init__(self, backbone: VisionTransformer):
         self.backbone = backbone
 
+    def configured_layout(
+            self) -> Optional[Tuple[AttentionRecord, Tuple[int, int]]]:
+        """The token layout the backbone is built for, before any forward.
+
+        Returns:
+            tuple | None: An ``AttentionRecord`` without ``attn`` (grid,
+            patch size, extra tokens) and the configured input size (h, w);
+            None if the backbone was built without a fixed input size.
+        """
+        patch_embed = self.backbone.patch_embed
+        input_size = getattr(patch_embed, 'init_input_size', None)
+        grid = getattr(patch_embed, 'init_out_size', None)
+        if input_size is None or grid is None:
+            return None
+        record = AttentionRecord(
+            num_extra_tokens=self.backbone.num_extra_tokens,
+            grid=tuple(grid),
+            patch_size=tuple(patch_embed.projection.stride))
+        return record, tuple(input_size)
+
     @contextmanager
     def capture(self) -> Iterator[AttentionRecord]:
         """Record the last block's attention of forwards run inside."""
