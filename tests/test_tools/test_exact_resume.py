@@ -13,6 +13,7 @@ import torch
 
 from mmsmmix.utils import load_local_checkpoint
 from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
+from tests.test_tools.test_dist_launch import free_port
 
 ITERS_PER_EPOCH = 5
 EPOCHS = 3
@@ -31,7 +32,8 @@ def _config(tmp_path, hooks: str) -> str:
     return str(path)
 
 
-def _train(config, work_dir, workers, *extra):
+def _train(config, work_dir, workers, *extra, procs=1):
+    """tools/train.py, or tools/train.sh with ``procs`` CPU processes."""
     options = [
         f'train_dataloader.dataset.indices={ITERS_PER_EPOCH * 32}',
         'train_dataloader.batch_size=32',
@@ -41,9 +43,18 @@ def _train(config, work_dir, workers, *extra):
         f'train_cfg.max_epochs={EPOCHS}', 'train_cfg.val_interval=1'
     ]
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+    if procs == 1:
+        command = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'),
+                   config]
+    else:
+        # Different seeds per rank, so each rank's generators differ.
+        options.append('randomness.diff_rank_seed=True')
+        env.update(PYTHON=sys.executable, PORT=str(free_port()))
+        command = ['bash', osp.join(REPO_ROOT, 'tools', 'train.sh'), config,
+                   str(procs)]
     return subprocess.run(
-        [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), config,
-         '--work-dir', str(work_dir), *extra, '--cfg-options', *options],
+        command + ['--work-dir', str(work_dir), *extra, '--cfg-options',
+                   *options],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -98,3 +109,27 @@ def test_kill_and_resume_equals_uninterrupted(fmnist_root, tmp_path,
                        str(tmp_path / 'epoch_1.pth'))
         assert drift.returncode == 0, drift.stderr[-3000:]
         assert _differences(reference, _final(tmp_path / 'drift'))
+
+
+@pytest.mark.slow
+def test_two_process_kill_and_resume_equals_uninterrupted(
+        fmnist_root, tmp_path):
+    """2 CPU processes with different seeds per rank: each rank gets its own
+    generators back."""
+    plain = _config(tmp_path, "dict(type='RandomStateHook')")
+    killer = _config(
+        tmp_path, "dict(type='RandomStateHook'), "
+        f"dict(type='KillProcessHook', at_iter={KILL_AT})")
+    whole = _train(plain, tmp_path / 'whole', 0, procs=2)
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    killed = _train(killer, tmp_path / 'killed', 0, procs=2)
+    assert killed.returncode != 0
+    first = load_local_checkpoint(str(tmp_path / 'killed' / 'epoch_1.pth'))
+    ranks = first['random_states']['ranks']
+    assert len(ranks) == 2 and not torch.equal(ranks[0]['torch'],
+                                               ranks[1]['torch'])
+    resumed = _train(plain, tmp_path / 'killed', 0, '--resume', procs=2)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert 'restored the random states' in resumed.stdout + resumed.stderr
+    assert _differences(_final(tmp_path / 'whole'),
+                        _final(tmp_path / 'killed')) == []
