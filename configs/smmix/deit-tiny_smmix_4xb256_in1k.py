@@ -71,3 +71,9 @@ train_cfg = dict(by_epoch=True, max_epochs=300, val_interval=1)
 
 # token_head gets no gradient in Mixup batches.
 find_unused_parameters = True
+
+# Checkpoints carry every random state, so --resume continues the exact run
+# (exact also for the data pipeline with train_dataloader.persistent_workers
+# =False; MMPretrain's persistent workers keep their generators to
+# themselves, and the hook warns on resume).
+custom_hooks = [dict(type='RandomStateHook')]

@@ -90,6 +90,7 @@ def test_deit_smmix_recipe(name, arch, channels):
     assert cfg.auto_scale_lr.base_batch_size == 1024
     hooks = [h['type'] for h in cfg.get('custom_hooks', [])]
     assert 'EMAHook' not in hooks
+    assert 'RandomStateHook' in hooks
 
 
 @pytest.mark.parametrize('name,arch,channels', DEIT_CONFIGS)

@@ -140,3 +140,19 @@ def test_skip_mode_under_autocast_makes_gradscaler_skip():
 def test_bad_mode_is_rejected():
     with pytest.raises(ValueError, match="nonfinite must be one of"):
         _model(nonfinite='ignore')
+
+
+@pytest.mark.parametrize('values,expected', [
+    ([1., -2., 3e38, -3e38, 3e38], True),  # finite, a float32 sum overflows
+    ([1., float('nan'), 2.], False),
+    ([1., float('inf'), 2.], False),
+    ([1., float('-inf'), 2.], False),
+    ([float('inf'), float('-inf')], False),
+])
+def test_all_finite(values, expected):
+    from mmsmmix.models.classifiers.mix_image_classifier import all_finite
+    tensor = torch.zeros(4, 7)
+    tensor.view(-1)[5:5 + len(values)] = torch.tensor(values)
+    assert bool(all_finite(tensor)) is expected
+    assert bool(all_finite(torch.tensor(values[1]))) is \
+        bool(torch.isfinite(torch.tensor(values[1])))

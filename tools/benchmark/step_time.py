@@ -17,7 +17,9 @@ Variants (DeiT-Tiny: mmpretrain ``VisionTransformer`` arch ``deit-tiny``,
 A step is ``model.train_step(data, optim_wrapper)``: data preprocessor
 (normalisation, one-hot, batch augment), forward, backward, AdamW update.
 
-Also reported: the pure SMMix mixing ops (``patch_attention_score`` +
+Also reported: the non-finite guard of ``MixImageClassifier`` (input check
+and the loss terms' finite check, paired against MMPretrain's plain
+``parse_losses``); the pure SMMix mixing ops (``patch_attention_score`` +
 ``max_min_region_mix`` + label smoothing/mixing) on the same tensors, as a
 share of the SMMix step; ``model.clean_forward`` alone, as a share of the
 CutMix step (and the same eval forward without the attention probe); and
@@ -46,11 +48,13 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper
+from mmpretrain.models import ImageClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import mmsmmix  # noqa: F401  (registers modules)
 from mmsmmix.models.augments.smmix import smooth_labels
+from mmsmmix.models.classifiers.mix_image_classifier import all_finite
 from mmsmmix.ops import (max_min_region_mix, patch_attention_score,
                          region_sizes)
 
@@ -164,6 +168,7 @@ class MixOps:
     def __init__(self, model, images, labels):
         data = model.data_preprocessor(make_data(images, labels), True)
         self.inputs = data['inputs']
+        self.samples = data['data_samples']
         self.onehot = F.one_hot(labels, NUM_CLASSES).float()
         self.model = model
         aug = model.augments[0]
@@ -189,6 +194,20 @@ class MixOps:
         elapsed = time.perf_counter() - start
         del mixed, mask, mixed_score
         return elapsed
+
+    def guard(self) -> float:
+        """Time the non-finite guard of one step: the input check that
+        ``loss()`` makes, plus ``parse_losses`` with the guard minus
+        MMPretrain's plain ``parse_losses`` on the same losses."""
+        model = self.model
+        losses = model.loss(self.inputs, self.samples)  # arms the guard
+        start = time.perf_counter()
+        all_finite(self.inputs)
+        model.parse_losses(losses)
+        guarded = time.perf_counter() - start
+        start = time.perf_counter()
+        ImageClassifier.parse_losses(model, losses)
+        return guarded - (time.perf_counter() - start)
 
     def clean_forward(self) -> float:
         start = time.perf_counter()
@@ -348,9 +367,10 @@ def main(argv=None):
         ops.mix()
         ops.clean_forward()
         ops.plain_eval_forward()
+        ops.guard()
 
     times = {v: [] for v in VARIANTS}
-    mix_t, clean_t, plain_t = [], [], []
+    mix_t, clean_t, plain_t, guard_t = [], [], [], []
     for rnd in range(args.rounds):
         # Rotate the starting variant so no variant always runs first.
         order = VARIANTS[rnd % 4:] + VARIANTS[:rnd % 4]
@@ -360,6 +380,7 @@ def main(argv=None):
         mix_t.extend(ops.mix() for _ in range(args.mix_reps))
         clean_t.append(ops.clean_forward())
         plain_t.append(ops.plain_eval_forward())
+        guard_t.append(ops.guard())
     aug = models['smmix'][0].augments[0]
     assert aug.last_branch == 'smmix', aug.last_branch
 
@@ -380,6 +401,7 @@ def main(argv=None):
     ratio_of_medians = {v: step[v] / step['cutmix'] for v in VARIANTS}
     extra_s = median([a - b for a, b in zip(times['smmix'], times['cutmix'])])
     mix_share = mix_s / step['smmix']
+    guard_s = median(guard_t)
     clean_share = median([a / b for a, b in zip(clean_t, times['cutmix'])])
     results = dict(
         env=env,
@@ -391,6 +413,8 @@ def main(argv=None):
         smmix_minus_cutmix_s=extra_s,
         mixing_ops_s=mix_s,
         mixing_share_of_smmix_step=mix_share,
+        nonfinite_guard_s=guard_s,
+        nonfinite_guard_share_of_smmix_step=guard_s / step['smmix'],
         clean_forward_s=clean_s,
         clean_forward_share_of_cutmix_step=clean_share,
         eval_forward_without_probe_s=plain_s,
@@ -451,6 +475,10 @@ def print_report(r: dict) -> None:
     print(f"- SMMix mixing ops (attention score + max-min region mix + "
           f"label mixing): {r['mixing_ops_s'] * 1e3:.2f} ms = "
           f"{r['mixing_share_of_smmix_step']:.2%} of the SMMix step")
+    print(f"- non-finite guard (input check + finite check of the loss "
+          f"terms in `parse_losses`): {r['nonfinite_guard_s'] * 1e3:.2f} ms"
+          f" = {r['nonfinite_guard_share_of_smmix_step']:.2%} of the SMMix "
+          'step')
     print(f"- extra clean forward (`clean_forward`, eval, no grad, with "
           f"attention probe): {r['clean_forward_s']:.3f} s = "
           f"{r['clean_forward_share_of_cutmix_step']:.1%} of the CutMix step"
