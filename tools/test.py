@@ -17,7 +17,7 @@ from mmengine.runner import Runner
 
 import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
 from mmsmmix.utils import (CheckpointFileError, CheckpointMismatchError,
-                           load_weights)
+                           finish_distributed, load_weights)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -63,6 +63,7 @@ def main(argv=None) -> dict:
     metrics = runner.test()
     if robustness:
         report_robustness(robustness, runner.test_loop, runner.work_dir, args)
+    finish_distributed()
     return metrics
 
 

@@ -6,8 +6,8 @@ from mmengine.hooks import CheckpointHook, Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
-from mmsmmix.utils import (check_checkpoint_fits, global_rng_state,
-                           set_global_rng_state)
+from mmsmmix.utils import (CheckpointMismatchError, check_checkpoint_fits,
+                           global_rng_state, set_global_rng_state)
 
 KEY = 'random_states'
 
@@ -36,7 +36,10 @@ class RandomStateHook(Hook):
     Data-loader workers are reseeded by mmengine at every epoch unless
     ``persistent_workers=True``; with persistent workers their generators
     live in other processes and cannot be saved, so the resumed epochs'
-    augmentations differ (a warning says so).
+    augmentations differ (a warning says so). ``IterBasedTrainLoop``
+    replays the skipped batches through the pipeline after ``before_train``,
+    so with ``num_workers=0`` its resumed draws differ too; epoch-based
+    loops (all our configs) are exact.
     """
 
     priority = 'NORMAL'  # before CheckpointHook (VERY_LOW) in after_* calls
@@ -44,7 +47,7 @@ class RandomStateHook(Hook):
     def __init__(self):
         self._gathered: Optional[list] = None  # per-rank states, this step
         self._val_state: Optional[dict] = None
-        self._loaded: Optional[dict] = None
+        self._loaded: Optional[dict] = None  # what before_train needs
 
     @staticmethod
     def _model(runner):
@@ -52,8 +55,7 @@ class RandomStateHook(Hook):
         return model.module if is_model_wrapper(model) else model
 
     def _streams(self, runner) -> dict:
-        streams = getattr(self._model(runner), 'random_streams', dict)()
-        return streams
+        return getattr(self._model(runner), 'random_streams', dict)()
 
     def _gather(self, runner) -> None:
         """Collect every rank's global state (a collective: all ranks)."""
@@ -105,17 +107,28 @@ class RandomStateHook(Hook):
         checkpoint[KEY] = states
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        self._loaded = checkpoint
+        # Whether this is a resume shows only at before_train: keep what it
+        # needs (not the whole checkpoint, which may hold optimizer state).
+        try:
+            check_checkpoint_fits(
+                self._model(runner), checkpoint,
+                'the checkpoint being resumed',
+                hint='Resume only from a checkpoint of this config')
+            misfit = None
+        except CheckpointMismatchError as err:
+            misfit = err
+        self._loaded = dict(
+            iter=checkpoint.get('meta', {}).get('iter'),
+            states=checkpoint.get(KEY),
+            misfit=misfit)
 
     def before_train(self, runner) -> None:
-        checkpoint, self._loaded = self._loaded, None
-        if checkpoint is None or runner.iter == 0 or \
-                checkpoint.get('meta', {}).get('iter') != runner.iter:
+        loaded, self._loaded = self._loaded, None
+        if loaded is None or runner.iter == 0 or loaded['iter'] != runner.iter:
             return  # not resuming (load_from keeps its fresh generators)
-        check_checkpoint_fits(
-            self._model(runner), checkpoint, 'the checkpoint being resumed',
-            hint='Resume only from a checkpoint of this config')
-        states = checkpoint.get(KEY)
+        if loaded['misfit'] is not None:
+            raise loaded['misfit']
+        states = loaded['states']
         if states is None:
             runner.logger.warning(
                 'the resumed checkpoint carries no random states (saved '
