@@ -11,8 +11,10 @@ def patch_attention_score(attn: torch.Tensor,
 
     Args:
         attn (Tensor): Post-softmax attention probabilities of shape
-            (B, heads, E+N, E+N), the ``E = num_extra_tokens`` extra tokens
-            (CLS first) before the N patch tokens.
+            (B, heads, Q, E+N), queries by keys, the ``E = num_extra_tokens``
+            extra tokens (CLS first) before the N patch tokens. ``'patch'``
+            needs all queries (Q = E+N); ``'cls'`` reads query 0, the CLS
+            (Q may be 1, as in a class-attention block).
         score (str): ``'patch'`` (the official SMMix statistic): the mean over
             heads and patch queries of the patch-to-patch attention, i.e. the
             column mean of ``attn[:, :, E:, E:]``. ``'cls'`` (TransMix and the
@@ -23,9 +25,11 @@ def patch_attention_score(attn: torch.Tensor,
     Returns:
         Tensor: Scores of shape (B, N) in float32.
     """
-    if attn.dim() != 4 or attn.shape[-1] != attn.shape[-2]:
-        raise ValueError('attn must have shape (B, heads, T, T), '
-                         f'got {tuple(attn.shape)}')
+    if attn.dim() != 4 or (score == 'patch'
+                           and attn.shape[-1] != attn.shape[-2]):
+        raise ValueError(
+            "attn must have shape (B, heads, T, T) (or (B, heads, 1, T) for "
+            f"score='cls'), got {tuple(attn.shape)}")
     e = num_extra_tokens
     attn = attn.float()
     if score == 'patch':

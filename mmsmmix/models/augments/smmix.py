@@ -149,7 +149,7 @@ class SMMix:
             mixed = lam * inputs + (1 - lam) * inputs.flip(0)
             return mixed, lam * score + (1 - lam) * partner, None
 
-        logits, record = model.clean_forward(inputs)
+        logits, record = model.clean_forward(inputs, self.score)
         side = token_grid_side(record, inputs.shape[-2:])
         patch_scores = patch_attention_score(record.attn, self.score,
                                              record.num_extra_tokens)

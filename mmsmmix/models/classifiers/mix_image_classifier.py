@@ -197,7 +197,8 @@ class MixImageClassifier(ImageClassifier):
 
     def clean_forward(
             self,
-            inputs: torch.Tensor) -> Tuple[torch.Tensor, AttentionRecord]:
+            inputs: torch.Tensor,
+            score: str = 'patch') -> Tuple[torch.Tensor, AttentionRecord]:
         """Eval-mode, no-grad, float32 forward of an unmixed batch.
 
         Dropout and stochastic depth are off, as in the official SMMix
@@ -205,6 +206,8 @@ class MixImageClassifier(ImageClassifier):
 
         Args:
             inputs (Tensor): (B, C, H, W) images.
+            score (str): The attention statistic the caller will compute
+                (``'patch'`` or ``'cls'``), so the probe reads its block.
 
         Returns:
             tuple: Class logits (B, K) and the last block's attention.
@@ -216,7 +219,7 @@ class MixImageClassifier(ImageClassifier):
         try:
             with torch.no_grad(), torch.autocast(
                     inputs.device.type, enabled=False), \
-                    self._probe.capture() as record:
+                    self._probe.capture(score) as record:
                 logits = self.head(self.extract_feat(inputs.float()))
         finally:
             self.train(was_training)

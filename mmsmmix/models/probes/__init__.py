@@ -1,3 +1,6 @@
-from .attention_probe import AttentionRecord, build_attention_probe
+from .base import AttentionProbe
+from .builder import PROBES, build_attention_probe
+from .record import AttentionRecord
 
-__all__ = ['AttentionRecord', 'build_attention_probe']
+__all__ = ['AttentionProbe', 'AttentionRecord', 'PROBES',
+           'build_attention_probe']

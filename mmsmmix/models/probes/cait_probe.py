@@ -1,0 +1,69 @@
+"""Attention probe for CaiT: each statistic from the block that has it."""
+from typing import List
+
+import torch.nn as nn
+
+from mmsmmix.models.backbones import CaiT
+from .base import AttentionProbe, Hook
+from .record import AttentionRecord
+
+
+class CaiTAttentionProbe(AttentionProbe):
+    """Reads :class:`CaiT` (timm's model).
+
+    CaiT's self-attention blocks hold no class token, and its class token
+    only appears in the class-attention blocks, so the two statistics come
+    from different blocks (no official SMMix code exists for CaiT; this is
+    our reading of the method):
+
+    - ``score='patch'``: the last self-attention block's talking-heads
+      attention after the softmax and the post-softmax head mixing (the
+      matrix that multiplies the values), (B, heads, N, N), no extra token;
+    - ``score='cls'``: the last class-attention block's class-to-token row,
+      (B, heads, 1, 1 + N), recomputed from its ``q``/``k`` (timm fuses it).
+    """
+
+    @classmethod
+    def accepts(cls, backbone: nn.Module) -> bool:
+        return isinstance(backbone, CaiT)
+
+    def configured_layout(self):
+        embed = self.backbone.model.patch_embed
+        record = self._record('patch')
+        record.grid = tuple(embed.grid_size)
+        return record, tuple(embed.img_size)
+
+    def _record(self, score: str) -> AttentionRecord:
+        return AttentionRecord(
+            num_extra_tokens=int(score == 'cls'),
+            patch_size=tuple(self.backbone.model.patch_embed.patch_size))
+
+    def _hooks(self, record: AttentionRecord, score: str) -> List[Hook]:
+        model = self.backbone.model
+
+        def on_patch_embed(module, inputs, output):
+            h, w = inputs[0].shape[-2:]
+            record.grid = (h // module.patch_size[0],
+                           w // module.patch_size[1])
+
+        def on_mixed_attention(module, inputs, output):
+            record.attn = inputs[0].float()  # input of attn_drop
+
+        def on_class_attention(module, inputs, output):
+            x = inputs[0]
+            b, t, c = x.shape
+            heads = module.num_heads
+            q = module.q(x[:, :1]).reshape(b, 1, heads, c // heads)
+            k = module.k(x).reshape(b, t, heads, c // heads)
+            q, k = q.transpose(1, 2).float(), k.transpose(1, 2).float()
+            record.attn = (q @ k.transpose(-2, -1) *
+                           module.scale).softmax(dim=-1)
+
+        hooks = [(model.patch_embed, on_patch_embed)]
+        if score == 'cls':
+            hooks.append((model.blocks_token_only[-1].attn,
+                          on_class_attention))
+        else:
+            hooks.append((model.blocks[-1].attn.attn_drop,
+                          on_mixed_attention))
+        return hooks

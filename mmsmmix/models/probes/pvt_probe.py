@@ -1,0 +1,43 @@
+"""Attention probe for PVT-v1: the last block of stage 4."""
+from typing import List
+
+import torch.nn as nn
+
+from mmsmmix.models.backbones import PyramidVisionTransformerV1
+from .base import AttentionProbe, Hook
+from .record import AttentionRecord
+
+
+class PVTAttentionProbe(AttentionProbe):
+    """Reads the last stage-4 block of :class:`PyramidVisionTransformerV1`,
+    as the official SMMix code does: ``sr_ratio`` is 1 there, so the
+    attention is a full (1 + N) x (1 + N) matrix over the class token and
+    the 7 x 7 grid (at 224 px) of 32-pixel cells. It is recomputed from the
+    block's own ``q`` and ``kv`` projections.
+    """
+
+    @classmethod
+    def accepts(cls, backbone: nn.Module) -> bool:
+        return isinstance(backbone, PyramidVisionTransformerV1)
+
+    def configured_layout(self):
+        grid = self.backbone.img_size // self.backbone.patch_size
+        return self._record('patch', grid=(grid, grid)), \
+            (self.backbone.img_size, self.backbone.img_size)
+
+    def _record(self, score: str, grid=None) -> AttentionRecord:
+        size = self.backbone.patch_size
+        return AttentionRecord(
+            num_extra_tokens=1, grid=grid, patch_size=(size, size))
+
+    def _hooks(self, record: AttentionRecord, score: str) -> List[Hook]:
+
+        def on_attention(module, inputs, output):
+            x, h, w = inputs
+            q = module.split_heads(module.q(x)).float()
+            k, _ = module.keys_values(x, h, w)
+            record.attn = (q @ k.float().transpose(-2, -1) *
+                           module.scale).softmax(dim=-1)
+            record.grid = (h, w)
+
+        return [(self.backbone.block4[-1].attn, on_attention)]
