@@ -1,0 +1,5 @@
+# CaiT-XXS-36 baseline: cait-xxs24_mixup-cutmix_4xb256_in1k.py with 36
+# self-attention blocks.
+_base_ = './cait-xxs24_mixup-cutmix_4xb256_in1k.py'
+
+model = dict(backbone=dict(arch='xxs36'))

@@ -1,0 +1,122 @@
+"""Every ImageNet-1k config of the paper's nine models (configs/smmix/):
+SMMix configs build and run one SMMix step on the expected token grid;
+baseline configs build and run one Mixup/CutMix step; recipe points."""
+import glob
+import math
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.optim import OptimWrapper
+from mmpretrain.models.losses import LabelSmoothLoss
+from mmpretrain.structures import DataSample
+
+from mmsmmix.models import MixImageClassifier
+from mmsmmix.models.probes import build_attention_probe
+from tests.test_configs.test_deit_configs import SMMIX_CONFIGS, _build, _load
+
+MODELS_ = {  # config prefix: (backbone type, token width, grid side)
+    'deit-tiny': ('VisionTransformer', 192, 14),
+    'deit-small': ('VisionTransformer', 384, 14),
+    'deit-base': ('VisionTransformer', 768, 14),
+    'cait-xxs24': ('CaiT', 192, 14),
+    'cait-xxs36': ('CaiT', 192, 14),
+    'pvt-tiny': ('PyramidVisionTransformerV1', 512, 7),
+    'pvt-small': ('PyramidVisionTransformerV1', 512, 7),
+    'pvt-medium': ('PyramidVisionTransformerV1', 512, 7),
+    'pvt-large': ('PyramidVisionTransformerV1', 512, 7),
+}
+NEW = [m for m in MODELS_ if not m.startswith('deit')]  # DeiT: own tests
+
+
+def test_every_model_has_an_smmix_and_a_baseline_config():
+    names = {osp.basename(p) for p in glob.glob(f'{SMMIX_CONFIGS}/*.py')}
+    expected = {f'{m}_{kind}_4xb256_in1k.py' for m in MODELS_
+                for kind in ('smmix', 'mixup-cutmix')}
+    assert names == expected
+
+
+def _data():
+    return dict(
+        inputs=[
+            torch.randint(0, 256, (3, 224, 224), dtype=torch.uint8)
+            for _ in range(2)
+        ],
+        data_samples=[DataSample().set_gt_label(label) for label in (3, 7)])
+
+
+def _step(model):
+    optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-3))
+    model.train()
+    return model.train_step(_data(), optim)
+
+
+@pytest.mark.parametrize('name', NEW)
+def test_smmix_config_step_on_expected_grid(name):
+    kind, width, side = MODELS_[name]
+    cfg = _load(f'{name}_smmix_4xb256_in1k.py')
+    cfg.model.train_cfg.augments.switch_prob = 1.0  # the SMMix branch
+    model = _build(cfg)
+    assert type(model.backbone).__name__ == kind
+    assert model.head.token_head.in_features == width
+    record, size = build_attention_probe(model.backbone).configured_layout()
+    assert size == (224, 224) and record.grid == (side, side)
+
+    log_vars = _step(model)
+    aug = model.augments[0]
+    assert aug.last_branch == 'smmix'
+    assert int(side * .25) <= aug.last_region_size <= int(side * .75)
+    for key in ('loss_cls', 'loss_fine', 'loss_con'):
+        assert math.isfinite(float(log_vars[key])), (key, log_vars)
+    assert float(log_vars['loss_fine']) > 0
+
+
+@pytest.mark.parametrize('name', list(MODELS_))
+def test_baseline_config_step(name):
+    kind, width, _ = MODELS_[name]
+    cfg = _load(f'{name}_mixup-cutmix_4xb256_in1k.py')
+    model = _build(cfg)
+    assert isinstance(model, MixImageClassifier)
+    assert type(model.backbone).__name__ == kind
+    assert [type(a).__name__ for a in model.augments] == ['Mixup', 'CutMix']
+    assert isinstance(model.head.loss_module, LabelSmoothLoss)
+    assert model.head.layers.head.in_features == width
+    log_vars = _step(model)
+    assert set(log_vars) == {'loss'}  # VisionTransformerClsHead's name
+    assert math.isfinite(float(log_vars['loss']))
+
+
+@pytest.mark.parametrize('kind', ['smmix', 'mixup-cutmix'])
+@pytest.mark.parametrize('name', list(MODELS_))
+def test_recipe_points(name, kind):
+    """Best-top-1 checkpoint, bounded checkpoints, exact resume, official
+    head init; PVT's own drop path, clipping and weight-decay exemptions."""
+    cfg = _load(f'{name}_{kind}_4xb256_in1k.py')
+    ckpt = cfg.default_hooks.checkpoint
+    assert (ckpt.save_best, ckpt.rule, ckpt.max_keep_ckpts) == (
+        'accuracy/top1', 'greater', 2)
+    assert 'RandomStateHook' in [h.type for h in cfg.custom_hooks]
+    assert cfg.model.head.init_cfg == dict(
+        type='TruncNormal', layer='Linear', std=.02, bias=0.)
+    backbone = cfg.model.backbone
+    if name.startswith('pvt'):
+        big = name in ('pvt-medium', 'pvt-large')
+        assert backbone.drop_path_rate == (0.3 if big else 0.1)
+        clip = cfg.optim_wrapper.get('clip_grad')
+        assert clip == (dict(max_norm=1.0) if big else None)
+        assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {
+            '.cls_token': dict(decay_mult=0.0)}
+    else:
+        assert backbone.drop_path_rate == 0.1
+        assert cfg.optim_wrapper.clip_grad == dict(max_norm=5.0)
+
+
+def test_smmix_heads_start_trunc_normal():
+    """After init_weights both heads hold N(0, 0.02) weights and zero
+    biases (the official init), not MMPretrain's zeros."""
+    model = _build(_load('pvt-tiny_smmix_4xb256_in1k.py'))
+    model.init_weights()
+    for linear in (model.head.layers.head, model.head.token_head):
+        assert linear.weight.std().item() == pytest.approx(0.02, rel=0.05)
+        assert abs(linear.weight.mean().item()) < 1e-3
+        assert torch.count_nonzero(linear.bias) == 0
