@@ -120,3 +120,21 @@ def test_smmix_heads_start_trunc_normal():
         assert linear.weight.std().item() == pytest.approx(0.02, rel=0.05)
         assert abs(linear.weight.mean().item()) < 1e-3
         assert torch.count_nonzero(linear.bias) == 0
+
+
+def test_metafile_lists_every_config_with_real_sizes():
+    """metafile.yml (MMPretrain model-zoo format) names each config once, and
+    its parameter count is that of the model the config builds."""
+    import yaml
+    with open(osp.join(SMMIX_CONFIGS, 'metafile.yml')) as f:
+        meta = yaml.safe_load(f)
+    configs = sorted(m['Config'] for m in meta['Models'])
+    files = sorted(
+        osp.relpath(p, osp.dirname(osp.dirname(SMMIX_CONFIGS)))
+        for p in glob.glob(f'{SMMIX_CONFIGS}/*.py'))
+    assert configs == files
+    entry = next(m for m in meta['Models']
+                 if m['Name'] == 'pvt-small_smmix_4xb256_in1k')
+    model = _build(_load('pvt-small_smmix_4xb256_in1k.py'))
+    params = sum(p.numel() for p in model.parameters())
+    assert entry['Metadata']['Parameters'] == pytest.approx(params, rel=1e-3)
