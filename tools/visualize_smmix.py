@@ -206,8 +206,8 @@ def collate(cfg: Config, samples: list):
     return partial(fn, **collate_cfg)(samples)
 
 
-def attention_forward(model, inputs: torch.Tensor):
-    """Eval-mode, no-grad forward; return the last block's attention.
+def attention_forward(model, inputs: torch.Tensor, score: str):
+    """Eval-mode, no-grad forward; return the attention ``score`` reads.
 
     ``MixImageClassifier.clean_forward`` is the motivating pass of training;
     any other model is probed on its backbone.
@@ -215,15 +215,16 @@ def attention_forward(model, inputs: torch.Tensor):
     Args:
         model (nn.Module): The model, with a probe-able ``backbone``.
         inputs (Tensor): (B, C, H, W) normalised images.
+        score (str): The statistic (``'patch'`` or ``'cls'``).
 
     Returns:
-        AttentionRecord: The last block's attention, grid and patch size.
+        AttentionRecord: The attention, grid and patch size.
     """
     if isinstance(model, MixImageClassifier):
-        return model.clean_forward(inputs)[1]
+        return model.clean_forward(inputs, score)[1]
     probe = build_attention_probe(model.backbone)
     model.eval()
-    with torch.no_grad(), probe.capture() as record:
+    with torch.no_grad(), probe.capture(score) as record:
         model.backbone(inputs.float())
     return record
 
@@ -276,7 +277,7 @@ def main(argv=None) -> str:
     data = preprocessor(collate(cfg, samples), training=True)
     inputs = data['inputs'].float()
 
-    record = attention_forward(model, inputs)
+    record = attention_forward(model, inputs, smmix.score)
     try:
         side = token_grid_side(record, inputs.shape[-2:])
     except ValueError as err:

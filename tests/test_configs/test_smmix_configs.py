@@ -138,3 +138,16 @@ def test_metafile_lists_every_config_with_real_sizes():
     model = _build(_load('pvt-small_smmix_4xb256_in1k.py'))
     params = sum(p.numel() for p in model.parameters())
     assert entry['Metadata']['Parameters'] == pytest.approx(params, rel=1e-3)
+
+
+def test_cait_cls_statistic_trains():
+    """score='cls' on CaiT reads the class-attention block (1 query row,
+    one extra token) and the SMMix step runs on the 14x14 grid."""
+    cfg = _load('cait-xxs24_smmix_4xb256_in1k.py')
+    cfg.model.train_cfg.augments.update(switch_prob=1.0, score='cls')
+    model = _build(cfg)
+    _, record = model.clean_forward(torch.randn(2, 3, 224, 224), 'cls')
+    assert record.attn.shape == (2, 4, 1, 197) and record.grid == (14, 14)
+    log_vars = _step(model)
+    assert model.augments[0].last_branch == 'smmix'
+    assert math.isfinite(float(log_vars['loss_fine']))

@@ -99,7 +99,7 @@ class OcclusionTestLoop(MultiEvaluatorTestLoop):
         shape = tuple(inputs.shape[-2:])
         if self.mode == 'random' and shape in self._probe_grids:
             return (None, *self._probe_grids[shape])
-        with self.probe.capture() as record:
+        with self.probe.capture(self.score) as record:
             self.core_model.extract_feat(inputs)
         self._probe_grids[shape] = (record.grid, record.patch_size)
         scores = None
