@@ -1,11 +1,12 @@
 """Registered model components (MMPretrain registries)."""
-from .augments import SMMix
+from .augments import FMix, SMMix
 from .backbones import CaiT, PyramidVisionTransformerV1
 from .classifiers import MixImageClassifier
 from .heads import SMMixClsHead
-from .losses import SMMixConsistencyLoss
+from .losses import DecoupledMixupLoss, SMMixConsistencyLoss
 
 __all__ = [
-    'CaiT', 'SMMix', 'MixImageClassifier', 'PyramidVisionTransformerV1',
-    'SMMixClsHead', 'SMMixConsistencyLoss'
+    'CaiT', 'DecoupledMixupLoss', 'FMix', 'MixImageClassifier',
+    'PyramidVisionTransformerV1', 'SMMix', 'SMMixClsHead',
+    'SMMixConsistencyLoss'
 ]

@@ -1,9 +1,11 @@
 """Pure tensor operations of the mixing methods (no registry, no config)."""
 from .attention import patch_attention_score
+from .fmix import binarise, low_frequency_noise
 from .regions import (check_side_ratios, max_min_region_mix, region_sizes,
                       window_sums)
 
 __all__ = [
-    'patch_attention_score', 'check_side_ratios', 'max_min_region_mix', 'region_sizes',
+    'binarise', 'check_side_ratios', 'low_frequency_noise',
+    'max_min_region_mix', 'patch_attention_score', 'region_sizes',
     'window_sums'
 ]

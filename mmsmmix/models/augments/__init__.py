@@ -1,3 +1,4 @@
+from .fmix import FMix
 from .smmix import SMMix
 
-__all__ = ['SMMix']
+__all__ = ['FMix', 'SMMix']

@@ -1,0 +1,48 @@
+"""configs/mixing/: each method's DeiT-S ImageNet config builds and trains
+one step at 224 px (batch 2)."""
+import math
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.optim import OptimWrapper
+from mmpretrain.structures import DataSample
+
+from mmsmmix.models.augments import FMix
+from mmsmmix.models.losses import DecoupledMixupLoss
+from tests.conftest import REPO_ROOT
+from tests.test_configs.test_deit_configs import _build
+
+MIXING = osp.join(REPO_ROOT, 'configs', 'mixing')
+
+
+def _step(name, **augment_update):
+    cfg = Config.fromfile(osp.join(MIXING, name))
+    model = _build(cfg)
+    data = dict(
+        inputs=[torch.randint(0, 256, (3, 224, 224), dtype=torch.uint8)
+                for _ in range(2)],
+        data_samples=[DataSample().set_gt_label(k) for k in (3, 7)])
+    model.train()
+    return model, model.train_step(
+        data, OptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-3)))
+
+
+def test_fmix_config():
+    model, log_vars = _step('deit-small_fmix_4xb256_in1k.py')
+    assert [type(a).__name__ for a in model.augments] == ['Mixup', 'FMix']
+    fmix = model.augments[1]
+    assert isinstance(fmix, FMix) and fmix.alpha == 1.0
+    images = torch.randn(2, 3, 224, 224)
+    fmix(images, torch.eye(2))
+    assert fmix.last_mask.shape == (224, 224)  # masks at the input size
+    assert math.isfinite(float(log_vars['loss']))
+
+
+def test_smmix_dm_config():
+    model, log_vars = _step('deit-small_smmix-dm_4xb256_in1k.py')
+    loss = model.head.loss_module
+    assert isinstance(loss, DecoupledMixupLoss)
+    assert (loss.eta, loss.label_smoothing) == (0.1, 0.1)
+    assert all(math.isfinite(float(v)) for v in log_vars.values())

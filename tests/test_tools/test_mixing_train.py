@@ -1,0 +1,19 @@
+"""Each mixing method trains a few iterations through tools/train.py on real
+Fashion-MNIST (the Runner in a fresh process)."""
+import os.path as osp
+
+import pytest
+
+from tests.conftest import FMNIST_CONFIGS
+from tests.test_tools.test_train_test_resume import SMALL, run_tool
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', ['fmix', 'smmix-dm'])
+def test_method_trains_through_the_runner(fmnist_root, tmp_path, name):
+    config = osp.join(FMNIST_CONFIGS, f'vit-mini-p7_{name}_1xb64_fmnist.py')
+    output = run_tool('train.py', config, '--work-dir', str(tmp_path),
+                      '--cfg-options', 'train_cfg.max_epochs=1', *SMALL)
+    assert 'Epoch(train) [1][10/10]' in output
+    assert 'accuracy/top1' in output
+    assert osp.isfile(tmp_path / 'epoch_1.pth')
