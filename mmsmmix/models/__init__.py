@@ -1,5 +1,5 @@
 """Registered model components (MMPretrain registries)."""
-from .augments import FMix, SMMix
+from .augments import FMix, SMMix, TransMix
 from .backbones import CaiT, PyramidVisionTransformerV1
 from .classifiers import MixImageClassifier
 from .heads import SMMixClsHead
@@ -8,5 +8,5 @@ from .losses import DecoupledMixupLoss, SMMixConsistencyLoss
 __all__ = [
     'CaiT', 'DecoupledMixupLoss', 'FMix', 'MixImageClassifier',
     'PyramidVisionTransformerV1', 'SMMix', 'SMMixClsHead',
-    'SMMixConsistencyLoss'
+    'SMMixConsistencyLoss', 'TransMix'
 ]

@@ -46,3 +46,12 @@ def test_smmix_dm_config():
     assert isinstance(loss, DecoupledMixupLoss)
     assert (loss.eta, loss.label_smoothing) == (0.1, 0.1)
     assert all(math.isfinite(float(v)) for v in log_vars.values())
+
+
+def test_transmix_config():
+    model, log_vars = _step('deit-small_transmix_4xb256_in1k.py')
+    assert [type(a).__name__ for a in model.augments] == ['Mixup',
+                                                          'TransMix']
+    assert model.augment_probs == [0.2, 0.8]
+    assert model._probe is not None  # attention read on the 14x14 grid
+    assert math.isfinite(float(log_vars['loss']))

@@ -1,4 +1,5 @@
 from .fmix import FMix
 from .smmix import SMMix
+from .transmix import TransMix
 
-__all__ = ['FMix', 'SMMix']
+__all__ = ['FMix', 'SMMix', 'TransMix']

@@ -48,7 +48,11 @@ class MixImageClassifier(ImageClassifier):
       ``requires_attention = True`` gets an attention probe on the backbone,
       checked when the model is built, and its ``check_layout(record,
       image_hw)`` (if any) is called then with the backbone's configured
-      token layout.
+      token layout;
+    - one with ``requires_mixed_attention = True`` (TransMix) has the forward
+      of the *mixed* batch run inside the probe (statistic ``aug.score``)
+      and relabels the batch from it: ``aug.relabel(score, record)``, with
+      no extra forward.
 
     Labels reach the head as (B, K) ``gt_score`` in every batch.
 
@@ -245,9 +249,14 @@ class MixImageClassifier(ImageClassifier):
             inputs, score, mix_info = aug(inputs, score, model=self)
         elif aug is not None:
             inputs, score = aug(inputs, score)
+        if getattr(aug, 'requires_mixed_attention', False):
+            with self._probe.capture(aug.score) as record:
+                feats = self.extract_feat(inputs)
+            score = aug.relabel(score, record)
+        else:
+            feats = self.extract_feat(inputs)
         for sample, sample_score in zip(data_samples, score):
             sample.set_gt_score(sample_score)
-        feats = self.extract_feat(inputs)
         if mix_info is None:
             return self.head.loss(feats, data_samples)
         return self.head.loss(feats, data_samples, mix_info=mix_info)

@@ -1,7 +1,9 @@
 """The one probe interface: read a backbone's attention on demand."""
 from contextlib import contextmanager
+from functools import wraps
 from typing import Callable, Iterator, List, Optional, Tuple
 
+import torch
 import torch.nn as nn
 
 from .record import AttentionRecord
@@ -9,11 +11,25 @@ from .record import AttentionRecord
 Hook = Tuple[nn.Module, Callable]
 
 
+def _without_grad(hook: Callable) -> Callable:
+    """Run a recording hook outside autograd: what it records is a detached
+    reading, also when the forward it watches trains the model."""
+
+    @wraps(hook)
+    def run(module, inputs, output):
+        with torch.no_grad():
+            hook(module, inputs, output)
+
+    return run
+
+
 class AttentionProbe:
     """Base of the per-family probes.
 
     A probe registers forward hooks only while :meth:`capture` is active, so
-    the backbone's outputs and cost are unchanged outside it. A family
+    the backbone's outputs and cost are unchanged outside it. The hooks run
+    without autograd, so a capture around a training forward records
+    detached attention and adds nothing to the backward. A family
     implements :meth:`accepts`, :meth:`_record` and :meth:`_hooks`, and may
     implement :meth:`configured_layout`.
 
@@ -62,7 +78,7 @@ class AttentionProbe:
         """
         record = self._record(score)
         handles = [
-            module.register_forward_hook(hook)
+            module.register_forward_hook(_without_grad(hook))
             for module, hook in self._hooks(record, score)
         ]
         try:

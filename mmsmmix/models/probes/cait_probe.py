@@ -47,7 +47,7 @@ class CaiTAttentionProbe(AttentionProbe):
                            w // module.patch_size[1])
 
         def on_mixed_attention(module, inputs, output):
-            record.attn = inputs[0].float()  # input of attn_drop
+            record.attn = inputs[0].detach().float()  # attn_drop's input
 
         def on_class_attention(module, inputs, output):
             x = inputs[0]
