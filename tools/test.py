@@ -57,7 +57,8 @@ def main(argv=None) -> dict:
     try:
         load_weights(model, args.checkpoint, args.allow_partial,
                      runner.logger)
-    except (CheckpointFileError, CheckpointMismatchError) as err:
+    except (CheckpointFileError, CheckpointMismatchError,
+            FileNotFoundError) as err:
         raise SystemExit(f'tools/test.py: {err}') from err
     runner.logger.info(f'Loaded weights from {args.checkpoint}')
     metrics = runner.test()

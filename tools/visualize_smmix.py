@@ -263,7 +263,8 @@ def main(argv=None) -> str:
     if args.checkpoint:
         try:
             load_weights(model, args.checkpoint)
-        except (CheckpointFileError, CheckpointMismatchError) as err:
+        except (CheckpointFileError, CheckpointMismatchError,
+            FileNotFoundError) as err:
             raise SystemExit(f'tools/visualize_smmix.py: {err}') from err
     else:
         model.init_weights()

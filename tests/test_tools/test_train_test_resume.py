@@ -168,6 +168,15 @@ def test_resume_refuses_checkpoint_of_other_class_count(
     assert 'Epoch(train)' not in output
 
 
+def test_test_tool_names_a_missing_checkpoint(tmp_path):
+    missing = tmp_path / 'nowhere.pth'
+    output = run_tool_failing('test.py', SMMIX_CONFIG, str(missing),
+                              '--work-dir', str(tmp_path), '--cfg-options',
+                              *SMALL)
+    assert f'tools/test.py: {missing} can not be found.' in output
+    assert 'Traceback' not in output
+
+
 @pytest.mark.parametrize('content', [b'', b'not a checkpoint\n'])
 def test_tools_refuse_files_that_are_no_checkpoint(tmp_path, content):
     path = tmp_path / 'bad.pth'
