@@ -55,3 +55,14 @@ def test_transmix_config():
     assert model.augment_probs == [0.2, 0.8]
     assert model._probe is not None  # attention read on the 14x14 grid
     assert math.isfinite(float(log_vars['loss']))
+
+
+def test_mixpro_config():
+    model, log_vars = _step('deit-small_mixpro_4xb256_in1k.py')
+    names = [type(a).__name__ for a in model.augments]
+    assert names == ['Mixup', 'CutMix', 'MixPro']
+    assert model.augment_probs == [0.25, 0.25, 0.5]
+    mixpro = model.augments[2]
+    assert mixpro.cell_tokens == 4 and mixpro.requires_mixed_attention
+    assert model.token_layout().patch_size == (16, 16)
+    assert math.isfinite(float(log_vars['loss']))

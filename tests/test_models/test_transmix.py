@@ -71,7 +71,8 @@ def test_relabel_uses_each_images_attention_in_the_box():
 
     cls_rows = torch.tensor([[.1, .4, .3, .2, .0], [.2, .1, .1, .1, .5],
                              [.0, .25, .25, .25, .25]])
-    relabelled = aug.relabel(area_labels, _record(cls_rows))
+    relabelled = aug.relabel(area_labels, _record(cls_rows),
+                             logits=torch.zeros(3, 3))
     # By hand: tokens (2x2 grid of 4-px cells) inside the box by nearest
     # resize; share = attention in box / all patch attention, per image.
     token_inside = inside[::4, ::4].flatten().float()

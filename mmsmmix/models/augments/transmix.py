@@ -83,14 +83,15 @@ class TransMix:
         tokens = box_token_mask(box, (h, w), record.grid)
         return (area + attention_share(scores, tokens)) / 2
 
-    def relabel(self, score: torch.Tensor,
-                record: AttentionRecord) -> torch.Tensor:
+    def relabel(self, score: torch.Tensor, record: AttentionRecord,
+                logits: torch.Tensor) -> torch.Tensor:
         """Labels from the attention of the mixed forward.
 
         Args:
             score (Tensor): The area-mixed labels (unused: recomputed).
             record (AttentionRecord): The probe's record of the mixed
                 forward.
+            logits (Tensor): Its class logits (unused by TransMix).
 
         Returns:
             Tensor: (B, K) ``(1 - lam_i) * y_i + lam_i * y_partner``.

@@ -49,10 +49,11 @@ class MixImageClassifier(ImageClassifier):
       checked when the model is built, and its ``check_layout(record,
       image_hw)`` (if any) is called then with the backbone's configured
       token layout;
-    - one with ``requires_mixed_attention = True`` (TransMix) has the forward
-      of the *mixed* batch run inside the probe (statistic ``aug.score``)
-      and relabels the batch from it: ``aug.relabel(score, record)``, with
-      no extra forward.
+    - one with ``requires_mixed_attention = True`` (TransMix, MixPro's PAL)
+      has the forward of the *mixed* batch run inside the probe (statistic
+      ``aug.score``) and relabels the batch from it and that forward's class
+      logits (no gradient): ``aug.relabel(score, record, logits)``, with no
+      extra backbone forward.
 
     Labels reach the head as (B, K) ``gt_score`` in every batch.
 
@@ -165,6 +166,18 @@ class MixImageClassifier(ImageClassifier):
                              f'at most 1, got {probs}')
         return probs
 
+    def token_layout(self) -> AttentionRecord:
+        """The backbone's configured token layout (grid, patch size, extra
+        tokens), for augments that cut images along token cells."""
+        if self._probe is None:
+            self._probe = build_attention_probe(self.backbone)
+        layout = self._probe.configured_layout()
+        if layout is None:
+            raise ValueError(
+                f'{type(self.backbone).__name__} has no fixed input size, so '
+                'its patch size is unknown; set the backbone img_size')
+        return layout[0]
+
     def random_streams(self) -> 'OrderedDict[str, SyncedRandom]':
         """Every synced random stream of the model, by a stable name.
 
@@ -252,7 +265,9 @@ class MixImageClassifier(ImageClassifier):
         if getattr(aug, 'requires_mixed_attention', False):
             with self._probe.capture(aug.score) as record:
                 feats = self.extract_feat(inputs)
-            score = aug.relabel(score, record)
+            with torch.no_grad():
+                logits = self.head(feats)
+            score = aug.relabel(score, record, logits)
         else:
             feats = self.extract_feat(inputs)
         for sample, sample_score in zip(data_samples, score):
