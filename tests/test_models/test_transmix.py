@@ -121,7 +121,7 @@ def test_training_step_relabels_from_the_mixed_forward():
         OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)))
     assert torch.isfinite(log_vars['loss'])
     scores = torch.stack([s.gt_score for s in samples])
-    box, (h, w), _ = aug._batch
+    box, (h, w), _, _ = aug._batch
     area = (box[1] - box[0]) * (box[3] - box[2]) / (h * w)
     pasted = scores[torch.arange(4), torch.tensor([2, 8, 4, 1])]
     assert torch.allclose(scores.sum(1), torch.ones(4))

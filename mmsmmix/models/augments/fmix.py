@@ -5,7 +5,7 @@ import torch
 from mmpretrain.registry import BATCH_AUGMENTS
 
 from mmsmmix.ops import binarise, low_frequency_noise
-from mmsmmix.utils import SyncedRandom
+from mmsmmix.utils import SyncedRandom, check_finite_positive
 
 
 @BATCH_AUGMENTS.register_module()
@@ -33,10 +33,8 @@ class FMix:
                  alpha: float = 1.0,
                  decay_power: float = 3.0,
                  seed: Optional[int] = None):
-        for name, value in (('alpha', alpha), ('decay_power', decay_power)):
-            if not 0 < value < float('inf'):
-                raise ValueError(
-                    f'FMix {name} must be finite and > 0, got {value}')
+        check_finite_positive('FMix', 'alpha', alpha)
+        check_finite_positive('FMix', 'decay_power', decay_power)
         self.alpha = alpha
         self.decay_power = decay_power
         self.random = SyncedRandom(seed, stream='FMix')

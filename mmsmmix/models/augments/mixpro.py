@@ -9,7 +9,7 @@ from mmpretrain.registry import BATCH_AUGMENTS
 from mmsmmix.models.probes import AttentionRecord
 from mmsmmix.ops import (attention_share, cell_token_mask,
                          patch_attention_score, token_to_pixel_mask)
-from mmsmmix.utils import SyncedRandom
+from mmsmmix.utils import SyncedRandom, check_finite_positive
 from .smmix import token_grid_side
 
 
@@ -51,9 +51,7 @@ class MixPro:
                  cell_tokens: int = 4,
                  pal: bool = True,
                  seed: Optional[int] = None):
-        if not 0 < alpha < float('inf'):
-            raise ValueError(
-                f'MixPro alpha must be finite and > 0, got {alpha}')
+        check_finite_positive('MixPro', 'alpha', alpha)
         if int(cell_tokens) != cell_tokens or cell_tokens < 1:
             raise ValueError(
                 f'MixPro cell_tokens must be an integer >= 1, got '

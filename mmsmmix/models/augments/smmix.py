@@ -7,7 +7,7 @@ from mmpretrain.registry import BATCH_AUGMENTS
 from mmsmmix.ops import (check_side_ratios, max_min_region_mix,
                          patch_attention_score, region_sizes)
 from mmsmmix.ops.attention import SCORE_MODES
-from mmsmmix.utils import SyncedRandom
+from mmsmmix.utils import SyncedRandom, check_finite_positive
 
 
 def smooth_labels(score: torch.Tensor, smoothing: float) -> torch.Tensor:
@@ -91,9 +91,7 @@ class SMMix:
         if not 0 <= switch_prob <= 1:
             raise ValueError(
                 f'SMMix switch_prob must be in [0, 1], got {switch_prob}')
-        if not 0 < mixup_alpha < float('inf'):
-            raise ValueError(
-                f'SMMix mixup_alpha must be finite and > 0, got {mixup_alpha}')
+        check_finite_positive('SMMix', 'mixup_alpha', mixup_alpha)
         if not 0 <= label_smoothing < 1:
             raise ValueError('SMMix label_smoothing must be in [0, 1), got '
                              f'{label_smoothing}')

@@ -7,7 +7,7 @@ from mmpretrain.registry import BATCH_AUGMENTS
 from mmsmmix.models.probes import AttentionRecord
 from mmsmmix.ops import (attention_share, box_token_mask, cutmix_box,
                          patch_attention_score)
-from mmsmmix.utils import SyncedRandom
+from mmsmmix.utils import SyncedRandom, check_finite_positive
 
 
 @BATCH_AUGMENTS.register_module()
@@ -41,12 +41,10 @@ class TransMix:
     score = 'cls'
 
     def __init__(self, alpha: float = 1.0, seed: Optional[int] = None):
-        if not 0 < alpha < float('inf'):
-            raise ValueError(
-                f'TransMix alpha must be finite and > 0, got {alpha}')
+        check_finite_positive('TransMix', 'alpha', alpha)
         self.alpha = alpha
         self.random = SyncedRandom(seed, stream='TransMix')
-        self._batch = None  # (box, image size, pure labels) of this batch
+        self._batch = None  # (box, image size, box area share, labels)
 
     def __call__(self, inputs: torch.Tensor,
                  batch_score: torch.Tensor) -> Tuple[torch.Tensor,
@@ -68,19 +66,17 @@ class TransMix:
         mixed[..., top:bottom, left:right] = \
             inputs.flip(0)[..., top:bottom, left:right]
         score = batch_score.float()
-        self._batch = (box, (h, w), score)
         area = (bottom - top) * (right - left) / (h * w)
+        self._batch = (box, (h, w), area, score)
         return mixed, (1 - area) * score + area * score.flip(0)
 
     def pasted_share(self, record: AttentionRecord) -> torch.Tensor:
         """(B,) share of each mixed image's label that goes to its partner:
         the mean of the box's area share and attention share."""
-        box, (h, w), _ = self._batch
-        top, bottom, left, right = box
-        area = (bottom - top) * (right - left) / (h * w)
+        box, image_hw, area, _ = self._batch
         scores = patch_attention_score(record.attn, self.score,
                                        record.num_extra_tokens)
-        tokens = box_token_mask(box, (h, w), record.grid)
+        tokens = box_token_mask(box, image_hw, record.grid)
         return (area + attention_share(scores, tokens)) / 2
 
     def relabel(self, score: torch.Tensor, record: AttentionRecord,
@@ -96,7 +92,7 @@ class TransMix:
         Returns:
             Tensor: (B, K) ``(1 - lam_i) * y_i + lam_i * y_partner``.
         """
-        pure = self._batch[2]
+        pure = self._batch[3]
         lam = self.pasted_share(record).unsqueeze(1).to(pure)
         return (1 - lam) * pure + lam * pure.flip(0)
 

@@ -21,14 +21,14 @@ class PVTAttentionProbe(AttentionProbe):
         return isinstance(backbone, PyramidVisionTransformerV1)
 
     def configured_layout(self):
+        record = self._record('patch')
         grid = self.backbone.img_size // self.backbone.patch_size
-        return self._record('patch', grid=(grid, grid)), \
-            (self.backbone.img_size, self.backbone.img_size)
+        record.grid = (grid, grid)
+        return record, (self.backbone.img_size, self.backbone.img_size)
 
-    def _record(self, score: str, grid=None) -> AttentionRecord:
+    def _record(self, score: str) -> AttentionRecord:
         size = self.backbone.patch_size
-        return AttentionRecord(
-            num_extra_tokens=1, grid=grid, patch_size=(size, size))
+        return AttentionRecord(num_extra_tokens=1, patch_size=(size, size))
 
     def _hooks(self, record: AttentionRecord, score: str) -> List[Hook]:
 
