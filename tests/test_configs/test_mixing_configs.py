@@ -66,3 +66,12 @@ def test_mixpro_config():
     assert mixpro.cell_tokens == 4 and mixpro.requires_mixed_attention
     assert model.token_layout().patch_size == (16, 16)
     assert math.isfinite(float(log_vars['loss']))
+
+
+def test_rankmixup_config():
+    model, log_vars = _step('deit-small_rankmixup_4xb256_in1k.py')
+    (rankmixup, ) = model.augments
+    assert type(rankmixup).__name__ == 'RankMixup'
+    assert (rankmixup.loss.mode, rankmixup.loss.margin) == ('mrl', 1.0)
+    assert set(log_vars) >= {'loss', 'loss_rank'}
+    assert all(math.isfinite(float(v)) for v in log_vars.values())

@@ -10,7 +10,7 @@ from tests.test_tools.test_train_test_resume import SMALL, run_tool
 
 @pytest.mark.slow
 @pytest.mark.parametrize('name',
-                         ['fmix', 'smmix-dm', 'transmix', 'mixpro'])
+                         ['fmix', 'smmix-dm', 'transmix', 'mixpro', 'rankmixup'])
 def test_method_trains_through_the_runner(fmnist_root, tmp_path, name):
     config = osp.join(FMNIST_CONFIGS, f'vit-mini-p7_{name}_1xb64_fmnist.py')
     output = run_tool('train.py', config, '--work-dir', str(tmp_path),

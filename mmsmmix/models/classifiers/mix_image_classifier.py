@@ -44,7 +44,10 @@ class MixImageClassifier(ImageClassifier):
       as ``aug(inputs, score) -> (inputs, score)``;
     - an augment with ``requires_model = True`` (``SMMix``) is called as
       ``aug(inputs, score, model=self) -> (inputs, score, mix_info)`` and
-      ``mix_info`` is passed on to ``head.loss``; one with
+      ``mix_info`` is passed on to ``head.loss``, or, if the augment has
+      a ``loss_terms(logits, mix_info)`` method (RankMixup), to that method
+      with the class logits of the batch (with gradient), whose named terms
+      join the head's losses; one with
       ``requires_attention = True`` gets an attention probe on the backbone,
       checked when the model is built, and its ``check_layout(record,
       image_hw)`` (if any) is called then with the backbone's configured
@@ -272,6 +275,10 @@ class MixImageClassifier(ImageClassifier):
             feats = self.extract_feat(inputs)
         for sample, sample_score in zip(data_samples, score):
             sample.set_gt_score(sample_score)
+        if hasattr(aug, 'loss_terms'):
+            losses = self.head.loss(feats, data_samples)
+            losses.update(aug.loss_terms(self.head(feats), mix_info))
+            return losses
         if mix_info is None:
             return self.head.loss(feats, data_samples)
         return self.head.loss(feats, data_samples, mix_info=mix_info)
