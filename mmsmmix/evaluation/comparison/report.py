@@ -1,0 +1,134 @@
+"""Summary table and chart of a mixing comparison."""
+import statistics
+from typing import Dict, List, Optional, Sequence
+
+from .plan import METHODS
+
+
+def mean_std(values: Sequence[float]) -> tuple:
+    """Mean and sample standard deviation (0 for a single value)."""
+    values = list(values)
+    if not values:
+        return float('nan'), float('nan')
+    std = statistics.stdev(values) if len(values) > 1 else 0.
+    return statistics.fmean(values), std
+
+
+def summarise(methods: Sequence[str], results: Dict[str, List[dict]],
+              timing: Optional[dict]) -> List[dict]:
+    """One row per method.
+
+    Args:
+        methods (list[str]): Method names, in table order.
+        results (dict): method -> the results of its finished runs.
+        timing (dict, optional): ``step_s`` (method -> per-round seconds,
+            ``cutmix`` among them) and ``mixing_s`` (method -> seconds).
+
+    Returns:
+        list[dict]: ``method``, ``label``, ``runs``, ``top1``/``top1_std``,
+        ``ece``, ``corruption_top1`` (means over runs), ``step_ratio``
+        (mean step time / CutMix's mean step time), ``mixing_share``
+        (mixing ops / the method's mean step time).
+    """
+    rows = []
+    step = timing['step_s'] if timing else {}
+    base = statistics.fmean(step['cutmix']) if 'cutmix' in step else None
+    for method in methods:
+        runs = results.get(method, [])
+        top1, top1_std = mean_std(r['top1'] for r in runs)
+        row = dict(
+            method=method,
+            label=METHODS[method][0],
+            runs=len(runs),
+            top1=top1,
+            top1_std=top1_std,
+            ece=mean_std(r['ece'] for r in runs)[0],
+            corruption_top1=mean_std(r['corruption_top1'] for r in runs)[0],
+            step_ratio=None,
+            mixing_share=None)
+        if method in step:
+            mean_step = statistics.fmean(step[method])
+            if base:
+                row['step_ratio'] = mean_step / base
+            if method in timing.get('mixing_s', {}):
+                row['mixing_share'] = timing['mixing_s'][method] / mean_step
+        rows.append(row)
+    return rows
+
+
+def _num(value: Optional[float], fmt: str) -> str:
+    return '–' if value is None or value != value else format(value, fmt)
+
+
+def markdown_table(rows: List[dict]) -> str:
+    """The comparison as a Markdown table, best top-1 in bold."""
+    finished = [r for r in rows if r['runs']]
+    best = max((r['top1'] for r in finished), default=None)
+    lines = [
+        '| Method | Runs | Top-1 (%) | ECE (%) | Corruption top-1 (%) | '
+        'Step time vs CutMix | Mixing ops (% of step) |',
+        '| :-- | :-: | :-: | :-: | :-: | :-: | :-: |'
+    ]
+    for r in rows:
+        top1 = (f"{r['top1']:.2f} ± {r['top1_std']:.2f}"
+                if r['runs'] else '–')
+        if r['runs'] and r['top1'] == best:
+            top1 = f'**{top1}**'
+        share = _num(None if r['mixing_share'] is None else
+                     100 * r['mixing_share'], '.2f')
+        ratio = _num(r['step_ratio'], '.2f')
+        lines.append(
+            f"| {r['label']} | {r['runs']} | {top1} | {_num(r['ece'], '.2f')}"
+            f" | {_num(r['corruption_top1'], '.2f')} | "
+            f"{ratio + 'x' if ratio != '–' else ratio} | {share} |")
+    return '\n'.join(lines)
+
+
+def verdict(rows: List[dict]) -> str:
+    """One sentence: who wins on top-1, and by how much over whom."""
+    finished = sorted((r for r in rows if r['runs']),
+                      key=lambda r: r['top1'], reverse=True)
+    if not finished:
+        return 'No run has finished yet.'
+    first = finished[0]
+    text = (f"Best top-1: {first['label']} ({first['top1']:.2f} ± "
+            f"{first['top1_std']:.2f} over {first['runs']} run(s))")
+    if len(finished) > 1:
+        second = finished[1]
+        gap = first['top1'] - second['top1']
+        spread = max(first['top1_std'], second['top1_std'])
+        clear = 'more' if gap > spread else 'less'
+        text += (f", {gap:.2f} points ahead of {second['label']} "
+                 f"({clear} than one standard deviation)")
+    return text + '.'
+
+
+def plot(rows: List[dict], path: str, title: str = '') -> str:
+    """Bar charts of top-1 (± std), ECE and corruption top-1, as a PNG."""
+    from matplotlib.figure import Figure
+
+    from mmsmmix.visualization import save_png
+    rows = [r for r in rows if r['runs']]
+    labels = [r['label'] for r in rows]
+    fig = Figure(figsize=(15, 4.8), dpi=100)
+    panels = [('top1', 'Top-1 (%)', 'top1_std'), ('ece', 'ECE (%)', None),
+              ('corruption_top1', 'Mean corruption top-1 (%)', None)]
+    for i, (key, name, err) in enumerate(panels):
+        ax = fig.add_subplot(1, 3, i + 1)
+        values = [r[key] for r in rows]
+        colors = ['tab:red' if r['method'].startswith('smmix') else
+                  'tab:blue' for r in rows]
+        ax.bar(range(len(rows)), values, color=colors,
+               yerr=[r[err] for r in rows] if err else None, capsize=3)
+        ax.set_xticks(range(len(rows)))
+        ax.set_xticklabels(labels, rotation=60, ha='right', fontsize=8)
+        ax.set_title(name)
+        if values and key != 'ece':
+            low, high = min(values), max(values)
+            pad = max(high - low, 1.) * 0.5
+            ax.set_ylim(low - pad, high + pad)
+        ax.grid(axis='y', alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.subplots_adjust(bottom=0.3, wspace=0.25, top=0.85)
+    return save_png(fig, path)

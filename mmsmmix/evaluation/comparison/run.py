@@ -1,0 +1,83 @@
+"""Train one method with one seed and evaluate it, resumably."""
+import copy
+import json
+import os
+import os.path as osp
+import time
+from typing import Optional
+
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from ..robustness import parse_corruptions
+
+RESULT_FILE = 'result.json'
+
+
+def read_result(run_dir: str) -> Optional[dict]:
+    """The finished run's result, or None if it has not finished."""
+    path = osp.join(run_dir, RESULT_FILE)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_json(path: str, data: dict) -> None:
+    """Write ``data`` to ``path`` atomically (a kill leaves the old file or
+    none, never half a file)."""
+    tmp = f'{path}.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(data, f, indent=2)
+    os.replace(tmp, path)
+
+
+def _metric(metrics: dict, suffix: str) -> float:
+    keys = [k for k in metrics if k.endswith(suffix)]
+    if len(keys) != 1:
+        raise KeyError(f'expected one metric ending in {suffix!r}, got '
+                       f'{sorted(metrics)}')
+    return float(metrics[keys[0]])
+
+
+def train_and_evaluate(cfg: Config, run_dir: str, setting: dict) -> dict:
+    """Train ``cfg`` in ``run_dir``, then evaluate the final weights.
+
+    The run resumes from its last checkpoint in ``run_dir`` if it was
+    interrupted (exactly: checkpoints carry the random states). The result
+    is written to ``run_dir/result.json`` once everything is measured.
+
+    Args:
+        cfg (Config): The run's config, overrides applied.
+        run_dir (str): Its work dir.
+        setting (dict): The comparison setting (corruption options).
+
+    Returns:
+        dict: ``top1`` and ``ece`` on the test set, ``corruption_top1`` (mean
+        over the corruptions, on the first ``corruption_images`` test
+        images), ``train_s`` (wall time of this process's training).
+    """
+    cfg = copy.deepcopy(cfg)
+    cfg.work_dir = run_dir
+    cfg.resume = True
+    cfg.test_dataloader = copy.deepcopy(cfg.val_dataloader)
+    cfg.test_dataloader.dataset.indices = setting['corruption_images']
+    cfg.test_evaluator = dict(type='Accuracy', topk=(1, ))
+    cfg.test_cfg = dict(
+        type='CorruptionTestLoop',
+        corruptions=parse_corruptions(setting['corruptions']),
+        severity=setting['severity'])
+    runner = Runner.from_cfg(cfg)
+    start = time.perf_counter()
+    runner.train()
+    train_s = time.perf_counter() - start
+    clean = runner.val()
+    corrupted = runner.test()
+    result = dict(
+        top1=_metric(clean, 'accuracy/top1'),
+        ece=_metric(clean, 'calibration/ece'),
+        corruption_top1=float(corrupted['mean/accuracy/top1']),
+        train_s=train_s,
+        iters=runner.iter)
+    write_json(osp.join(run_dir, RESULT_FILE), result)
+    return result

@@ -1,0 +1,147 @@
+"""tools/benchmark/compare_mixing.py: --quick trains every method on real
+Fashion-MNIST and writes the table and chart; a second call resumes without
+retraining; the summary maths against hand computations; the mixing-op
+timer leaves the model's forwards out."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from mmengine.config import Config
+from PIL import Image
+
+import mmsmmix  # noqa: F401
+from mmsmmix.evaluation.comparison import (METHODS, SETTINGS, build_model,
+                                           cfg_options, check_methods,
+                                           markdown_table, mixing_op_seconds,
+                                           real_batch, summarise, verdict)
+from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
+
+TOOL = osp.join(REPO_ROOT, 'tools', 'benchmark', 'compare_mixing.py')
+
+
+def _compare(*args, check=True):
+    proc = subprocess.run([sys.executable, TOOL, *args], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=600)
+    output = proc.stdout + proc.stderr
+    if check:
+        assert proc.returncode == 0, output[-4000:]
+    return proc.returncode, output
+
+
+@pytest.fixture(scope='module')
+def quick(fmnist_root, tmp_path_factory):
+    work_dir = str(tmp_path_factory.mktemp('compare'))
+    _, output = _compare('--quick', '--work-dir', work_dir)
+    return work_dir, output
+
+
+@pytest.mark.slow
+def test_quick_trains_every_method_and_writes_table_and_chart(quick):
+    work_dir, output = quick
+    with open(osp.join(work_dir, 'comparison.md')) as f:
+        table = f.read()
+    for label, _ in METHODS.values():
+        assert f'| {label} | 1 |' in table
+    assert 'Best top-1:' in output and 'ETA' in output
+    assert 'Mixing ops cost at most' in output
+    with open(osp.join(work_dir, 'comparison.json')) as f:
+        rows = json.load(f)['rows']
+    assert [r['method'] for r in rows] == list(METHODS)
+    cutmix = next(r for r in rows if r['method'] == 'cutmix')
+    assert cutmix['step_ratio'] == pytest.approx(1.0)
+    assert all(0 <= r['top1'] <= 100 and r['mixing_share'] is not None
+               for r in rows)
+    # top-1 on the 200 quick test images: a multiple of 0.5 %
+    assert all(abs(r['top1'] * 2 - round(r['top1'] * 2)) < 1e-6
+               for r in rows)
+    with Image.open(osp.join(work_dir, 'comparison.png')) as png:
+        assert png.size == (1500, 480)
+
+
+@pytest.mark.slow
+def test_second_call_resumes_without_retraining(quick):
+    work_dir, _ = quick
+    result = osp.join(work_dir, 'runs', 'smmix', 'seed0', 'result.json')
+    before = os.stat(result).st_mtime_ns
+    start = time.time()
+    _, output = _compare('--quick', '--work-dir', work_dir)
+    assert '11 of 11 runs already finished; training 0' in output
+    assert 'started' not in output
+    assert os.stat(result).st_mtime_ns == before
+    assert time.time() - start < 60
+    # another setting in the same work dir is refused, clearly
+    code, output = _compare('--quick', '--epochs', '2', '--work-dir',
+                            work_dir, check=False)
+    assert code != 0 and 'another setting' in output
+
+
+def test_bad_methods_are_named():
+    code, output = _compare('--quick', '--methods', 'cutmix,saliencymix',
+                            check=False)
+    assert code != 0 and "unknown methods ['saliencymix']" in output
+    with pytest.raises(ValueError, match='twice'):
+        check_methods(['smmix', 'smmix'])
+
+
+def test_summary_by_hand():
+    results = {
+        'cutmix': [dict(top1=80., ece=5., corruption_top1=60.),
+                   dict(top1=82., ece=7., corruption_top1=62.),
+                   dict(top1=84., ece=9., corruption_top1=64.)],
+        'smmix': [dict(top1=83., ece=4., corruption_top1=61.)],
+    }
+    timing = dict(step_s=dict(cutmix=[1., 3.], smmix=[2.5, 3.5],
+                              nomix=[1., 1.]),
+                  mixing_s=dict(cutmix=0.02, smmix=0.06, nomix=0.))
+    rows = summarise(['nomix', 'cutmix', 'smmix'], results, timing)
+    nomix, cutmix, smmix = rows
+    assert nomix['runs'] == 0 and nomix['step_ratio'] == pytest.approx(0.5)
+    assert cutmix['top1'] == pytest.approx(82.)
+    assert cutmix['top1_std'] == pytest.approx(2.)  # sample std of 80/82/84
+    assert cutmix['ece'] == pytest.approx(7.)
+    assert cutmix['corruption_top1'] == pytest.approx(62.)
+    assert cutmix['mixing_share'] == pytest.approx(0.01)  # 0.02 / 2
+    assert smmix['step_ratio'] == pytest.approx(1.5)  # 3.0 / 2.0
+    assert smmix['mixing_share'] == pytest.approx(0.02)
+    table = markdown_table(rows)
+    assert '| SMMix | 1 | **83.00 ± 0.00** | 4.00 | 61.00 | 1.50x | 2.00 |' \
+        in table
+    assert '| no mixing | 0 | – |' in table
+    assert verdict(rows) == (
+        'Best top-1: SMMix (83.00 ± 0.00 over 1 run(s)), 1.00 points ahead '
+        'of CutMix (less than one standard deviation).')
+
+
+def test_cfg_options_apply_the_setting():
+    options = cfg_options(SETTINGS['default'], seed=2)
+    cfg = Config.fromfile(osp.join(FMNIST_CONFIGS, METHODS['smmix'][1]))
+    cfg.merge_from_dict(options)
+    assert cfg.model.backbone.patch_size == 4
+    assert cfg.train_dataloader.dataset.indices == 5000
+    assert cfg.randomness.seed == 2
+    assert cfg.train_cfg.val_begin > cfg.train_cfg.max_epochs
+
+
+def test_mixing_op_time_leaves_the_forwards_out(fmnist_root):
+    cfg = Config.fromfile(osp.join(FMNIST_CONFIGS, METHODS['rankmixup'][1]))
+    cfg.merge_from_dict(cfg_options(SETTINGS['quick'], seed=0))
+    model, _ = build_model(cfg, torch.device('cpu'))
+    data = real_batch(cfg.train_dataloader.dataset, 8)
+    slow = model.extract_feat
+
+    def slow_extract_feat(*args, **kwargs):
+        time.sleep(0.2)
+        return slow(*args, **kwargs)
+
+    model.extract_feat = slow_extract_feat
+    # RankMixup's op forwards the mixed batch once in __call__ and the
+    # clean batch once for loss_terms: 0.4 s of sleeping, all excluded.
+    seconds = mixing_op_seconds(model, model.augments[0], data,
+                                torch.device('cpu'))
+    assert seconds < 0.1
+    assert model.extract_feat is slow_extract_feat  # restored
