@@ -8,8 +8,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 DEMO_CONFIG ?= configs/fashion_mnist/vit-mini-p7_smmix_1xb64_fmnist.py
 DEMO_DIR ?= work_dirs/demo
+# The compiled mmcv of the dense extra is built once per torch version and
+# kept here, outside the repo, for every later venv and clone.
+DENSE_CACHE ?= $(HOME)/.cache/mmsmmix
+MMCV_DIR := $(DENSE_CACHE)/mmcv-2.1.0-torch-2.14.1-cp311
 
-.PHONY: install demo test clean
+.PHONY: install dense demo test clean
 
 install: $(VENV)/.installed $(FMNIST)
 
@@ -18,6 +22,20 @@ $(VENV)/.installed: requirements/runtime.txt requirements/tests.txt setup.py
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -r requirements/runtime.txt -r requirements/tests.txt
 	$(PY) -m pip install --no-deps --no-build-isolation -e .
+	touch $@
+
+# mmsegmentation + mmdetection + compiled mmcv 2.1.0 in place of mmcv-lite
+# (redone after a reinstall of the base stack, which brings mmcv-lite back).
+dense: install $(VENV)/.dense
+
+$(VENV)/.dense: $(VENV)/.installed requirements/dense.txt $(MMCV_DIR)/.built
+	$(PY) -m pip uninstall -y mmcv-lite
+	$(PY) -m pip install --force-reinstall --no-deps $(MMCV_DIR)/mmcv-2.1.0-*.whl
+	$(PY) -m pip install -r requirements/dense.txt -c requirements/runtime.txt
+	touch $@
+
+$(MMCV_DIR)/.built:
+	PY=$(PY) bash tools/misc/build_mmcv.sh $(MMCV_DIR)
 	touch $@
 
 $(FMNIST):
@@ -32,7 +50,8 @@ demo: install
 	@echo "SMMix pairs:         $(DEMO_DIR)/smmix_pairs.png"
 	@echo "Reliability diagram: $(DEMO_DIR)/calibration/reliability_diagram.png"
 
-test: install
+# CI runs this: the dense extra is installed too, so no test skips.
+test: install dense
 	$(PY) -m pytest
 
 clean:

@@ -1,0 +1,187 @@
+"""tools/model_converters/mmsmmix2dense.py: freshly initialised SMMix DeiT-S
+and PVT-S classifiers converted for timm, mmsegmentation and mmdetection
+load with no missing backbone key and give the same features as ours; bad
+inputs are refused with clear messages."""
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config, ConfigDict
+
+from mmsmmix.models.converters import (convert_to_dense,
+                                       load_classifier_weights)
+from tests.conftest import REPO_ROOT
+from tests.test_configs.test_deit_configs import _build
+from tests.test_tools.test_train_test_resume import (run_tool,
+                                                     run_tool_failing)
+
+SMMIX = osp.join(REPO_ROOT, 'configs', 'smmix')
+CONVERT = osp.join('model_converters', 'mmsmmix2dense.py')
+
+
+def _classifier(name):
+    torch.manual_seed(0)
+    model = _build(Config.fromfile(osp.join(SMMIX, name)))
+    model.init_weights()
+    return model.eval()
+
+
+@pytest.fixture(scope='module')
+def deit(tmp_path_factory):
+    model = _classifier('deit-small_smmix_4xb256_in1k.py')
+    path = tmp_path_factory.mktemp('deit') / 'epoch_1.pth'
+    # a Runner-style checkpoint: state_dict plus meta
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(epoch=1)),
+               path)
+    return model, str(path)
+
+
+@pytest.fixture(scope='module')
+def pvt(tmp_path_factory):
+    model = _classifier('pvt-small_smmix_4xb256_in1k.py')
+    path = tmp_path_factory.mktemp('pvt') / 'pvt.pth'
+    torch.save(model.state_dict(), path)  # a plain state dict
+    return model, str(path)
+
+
+def _convert(src, dst, target):
+    output = run_tool(CONVERT, src, str(dst), '--to', target)
+    return torch.load(dst, weights_only=True), output
+
+
+def _vit_featmaps(model, images, indices):
+    """Our ViT's patch tokens after blocks ``indices`` as (B, C, h, w)."""
+    backbone = model.backbone
+    outs = []
+    hooks = [
+        backbone.layers[i].register_forward_hook(
+            lambda m, a, out: outs.append(out)) for i in indices
+    ]
+    with torch.no_grad():
+        backbone(images)
+    for h in hooks:
+        h.remove()
+    b, _, c = outs[0].shape
+    side = images.shape[-1] // 16
+    return [o[:, 1:].transpose(1, 2).reshape(b, c, side, side) for o in outs]
+
+
+def test_timm_vit_gives_our_features(deit, tmp_path):
+    from timm.models.vision_transformer import VisionTransformer
+    model, src = deit
+    weights, output = _convert(src, tmp_path / 'timm.pth', 'timm')
+    assert 'every key fits' in output and '4 head tensors dropped' in output
+    assert all(isinstance(v, torch.Tensor) for v in weights.values())
+    timm_vit = VisionTransformer(embed_dim=384, depth=12, num_heads=6,
+                                 num_classes=0).eval()
+    timm_vit.load_state_dict(weights, strict=True)
+    images = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        theirs = timm_vit.forward_features(images)
+        model.backbone.out_type = 'raw'
+        ours = model.backbone(images)[0]
+    assert torch.allclose(theirs, ours, atol=1e-5)
+
+
+def test_refuses_bad_files_and_targets(deit, pvt, tmp_path):
+    text = tmp_path / 'notes.pth'
+    text.write_text('not a checkpoint')
+    tensor = tmp_path / 'tensor.pth'
+    torch.save(torch.zeros(3), tensor)
+    resnet = tmp_path / 'resnet.pth'
+    torch.save({'backbone.conv1.weight': torch.zeros(1),
+                'head.fc.weight': torch.zeros(1)}, resnet)
+    cases = [
+        (text, 'mmseg-vit', 'notes.pth is not a PyTorch checkpoint'),
+        (tensor, 'mmseg-vit', 'holds a Tensor, not a checkpoint dict'),
+        (resnet, 'mmseg-vit',
+         "not a DeiT/ViT or PVT-v1 classifier checkpoint: expected "
+         "'backbone.layers.0.attn.qkv.weight' or "
+         "'backbone.block1.0.attn.q.weight'; its backbone has ['conv1']"),
+        (pvt[1], 'mmseg-vit', "cannot map a PVT-v1 checkpoint to "
+         "'mmseg-vit', which takes DeiT/ViT backbones"),
+        (pvt[1], 'timm', 'timm has no PVT-v1'),
+        (deit[1], 'mmdet-pvt', "cannot map a DeiT/ViT checkpoint to "
+         "'mmdet-pvt'"),
+        (tmp_path / 'missing.pth', 'timm', 'can not be found'),
+    ]
+    for src, target, message in cases:
+        dst = tmp_path / f'out-{target}.pth'
+        out = run_tool_failing(CONVERT, str(src), str(dst), '--to', target)
+        assert message in out, out
+        assert not dst.exists()
+
+
+def test_mmseg_vit_layout_by_hand(deit):
+    model, src = deit
+    arch, state = load_classifier_weights(src)
+    converted = convert_to_dense(state, arch, 'mmseg-vit')
+    qkv = state['backbone.layers.3.attn.qkv.weight']
+    assert torch.equal(converted['layers.3.attn.attn.in_proj_weight'], qkv)
+    assert torch.equal(converted['layers.3.attn.attn.out_proj.bias'],
+                       state['backbone.layers.3.attn.proj.bias'])
+    assert not any(k.startswith(('head', 'token_head', 'backbone'))
+                   for k in converted)
+    assert len(converted) == len([k for k in state
+                                  if k.startswith('backbone.')])
+
+
+@pytest.mark.dense
+def test_mmseg_vit_gives_our_features(deit, tmp_path):
+    mmseg_backbones = pytest.importorskip(
+        'mmseg.models.backbones',
+        reason='the dense extra is not installed (make dense)')
+    model, src = deit
+    weights, output = _convert(src, tmp_path / 'mmseg.pth', 'mmseg-vit')
+    assert 'every key fits' in output
+    vit = mmseg_backbones.VisionTransformer(
+        img_size=224, embed_dims=384, num_heads=6, out_indices=(2, 5, 8, 11),
+        final_norm=False, norm_cfg=dict(type='LN', eps=1e-6),
+        init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path /
+                                                         'mmseg.pth')))
+    before = vit.layers[0].attn.attn.in_proj_weight.clone()
+    vit.init_weights()
+    assert not torch.equal(before, vit.layers[0].attn.attn.in_proj_weight)
+    vit.eval()
+    images = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        theirs = vit(images)
+    ours = _vit_featmaps(model, images, (2, 5, 8, 11))
+    for a, b in zip(theirs, ours):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+@pytest.mark.dense
+def test_mmdet_pvt_gives_our_features(pvt, tmp_path):
+    mmdet_backbones = pytest.importorskip(
+        'mmdet.models.backbones',
+        reason='the dense extra is not installed (make dense)')
+    model, src = pvt
+    weights, output = _convert(src, tmp_path / 'mmdet.pth', 'mmdet-pvt')
+    assert 'every key fits' in output
+    assert 'cls_token' in weights and 'block1.0.attn.q.weight' in weights
+    det = mmdet_backbones.PyramidVisionTransformer(
+        num_layers=[3, 4, 6, 3],
+        init_cfg=ConfigDict(type='Pretrained',
+                            checkpoint=str(tmp_path / 'mmdet.pth')))
+    det.init_weights()
+    det.eval()
+    images = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        theirs = det(images)
+    # Ours, stage by stage; stage 4 without the class token (dense PVT has
+    # none: mmdet drops it and its position slot when loading).
+    backbone = model.backbone
+    ours, x = [], images
+    with torch.no_grad():
+        for i in range(1, 5):
+            x, (h, w) = getattr(backbone, f'patch_embed{i}')(x)
+            pos = getattr(backbone, f'pos_embed{i}')
+            x = x + (pos[:, 1:] if i == 4 else pos)
+            for block in getattr(backbone, f'block{i}'):
+                x = block(x, h, w)
+            x = x.transpose(1, 2).reshape(2, -1, h, w)
+            ours.append(x)
+    for a, b in zip(theirs, ours):
+        assert a.shape == b.shape
+        assert torch.allclose(a, b, atol=1e-4)

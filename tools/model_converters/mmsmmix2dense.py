@@ -1,0 +1,61 @@
+"""Convert an SMMix classification checkpoint into a dense-prediction
+backbone: mmsegmentation's ViT, mmdetection's PVT, or timm's ViT.
+
+SRC may be one of our checkpoints (``work_dirs/.../epoch_300.pth``, or the
+output of ``smmix2mmsmmix.py``) or an official SMMix release file. The token
+head and the classifier are dropped; DST holds tensors only. When the target
+library is installed, the weights are checked against its own backbone and
+any missing, unexpected or mis-shaped key stops the conversion.
+
+Example:
+    python tools/model_converters/mmsmmix2dense.py \\
+        work_dirs/deit-small_smmix_4xb256_in1k/epoch_300.pth \\
+        pretrain/deit-small_smmix_mmseg.pth --to mmseg-vit
+    python tools/model_converters/mmsmmix2dense.py smmix_pvt_s.pth \\
+        pretrain/pvt-small_smmix_mmdet.pth --to mmdet-pvt
+"""
+import argparse
+import os
+import os.path as osp
+
+import torch
+
+from mmsmmix.models.converters import (TARGETS, check_against,
+                                       convert_to_dense,
+                                       load_classifier_weights,
+                                       reference_backbone)
+from mmsmmix.utils import CheckpointFileError, CheckpointMismatchError
+
+
+def main(argv=None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('src', help='SMMix classification checkpoint')
+    parser.add_argument('dst', help='where to write the backbone weights')
+    parser.add_argument('--to', required=True, choices=TARGETS,
+                        help='target layout')
+    args = parser.parse_args(argv)
+    try:
+        arch, state = load_classifier_weights(args.src)
+        converted = convert_to_dense(state, arch, args.to)
+        reference = reference_backbone(converted, args.to)
+        if reference is not None:
+            check_against(converted, args.to, reference)
+    except (CheckpointFileError, CheckpointMismatchError, FileNotFoundError,
+            ValueError) as err:
+        raise SystemExit(f'mmsmmix2dense: {err}') from err
+    if reference is None:
+        print(f'mmsmmix2dense: {args.to} is not installed (make dense), so '
+              'the keys were not checked against its backbone')
+    else:
+        print(f'checked against {type(reference).__module__}.'
+              f'{type(reference).__name__}: every key fits')
+    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
+    torch.save(converted, args.dst)
+    dropped = len([k for k in state if not k.startswith('backbone.')])
+    print(f'{args.src}: {arch} backbone, {len(converted)} tensors '
+          f'({dropped} head tensors dropped) -> {args.dst} ({args.to})')
+    return args.dst
+
+
+if __name__ == '__main__':
+    main()
