@@ -1,4 +1,6 @@
-"""Evaluation: calibration maths (plain functions) and registered metrics."""
+"""Evaluation: calibration maths (plain functions), registered metrics and
+test loops, robustness maths, and the mixing comparison (``comparison``,
+imported on its own)."""
 from .calibration import calibration_errors, draw_reliability_diagram
 from .metrics import ECE
 from .loops import CorruptionTestLoop, OcclusionTestLoop

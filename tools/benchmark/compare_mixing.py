@@ -22,7 +22,6 @@ import datetime
 import json
 import os
 import os.path as osp
-import platform
 import re
 import statistics
 import subprocess
@@ -30,7 +29,6 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-PLAN_FILE = 'plan.json'
 TIMING_FILE = 'timing.json'
 
 
@@ -68,103 +66,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            names = [ln.split(':', 1)[1].strip() for ln in f
-                     if ln.startswith('model name')]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    return f'{cpu}, {os.cpu_count()} CPUs'
-
-
-def load_plan(work_dir: str, plan: dict) -> dict:
-    """Keep the work dir's plan; refuse one with another setting."""
-    path = osp.join(work_dir, PLAN_FILE)
-    if osp.isfile(path):
-        with open(path) as f:
-            old = json.load(f)
-        if old['setting'] != plan['setting'] or \
-                old['device'] != plan['device']:
-            raise SystemExit(
-                f'{path} holds a comparison with another setting or device '
-                f"({old['setting']}, {old['device']}); use another "
-                '--work-dir or delete that folder')
-        plan = dict(old, methods=plan['methods'])
-    from mmsmmix.evaluation.comparison import write_json
-    write_json(path, plan)
-    return plan
-
-
 def run_one(work_dir: str, method: str, seed: int, threads: int) -> int:
     """Worker: train and evaluate one run (results in its run dir)."""
     import torch
-    from mmengine.config import Config
 
     import mmsmmix  # noqa: F401  (registers modules)
-    from mmsmmix.evaluation.comparison import (cfg_options, config_path,
-                                               train_and_evaluate)
+    from mmsmmix.evaluation.comparison import run_planned
     torch.set_num_threads(threads)
-    with open(osp.join(work_dir, PLAN_FILE)) as f:
-        plan = json.load(f)
-    cfg = Config.fromfile(config_path(plan['config_dir'], method))
-    cfg.merge_from_dict(cfg_options(plan['setting'], seed))
-    result = train_and_evaluate(
-        cfg, osp.join(work_dir, 'runs', method, f'seed{seed}'),
-        plan['setting'])
-    print(json.dumps(result))
+    print(json.dumps(run_planned(work_dir, method, seed)))
     return 0
-
-
-def measure_timing(plan: dict, threads: int) -> dict:
-    """Step time of every method and the cost of its mixing ops."""
-    import torch
-    from mmengine.config import Config
-
-    import mmsmmix  # noqa: F401
-    from mmsmmix.evaluation.comparison import (build_model, cfg_options,
-                                               config_path,
-                                               mixing_op_seconds, real_batch,
-                                               step_times)
-    torch.set_num_threads(threads)
-    device = torch.device(plan['device'])
-    setting = plan['setting']
-    models, augments, data = {}, {}, None
-    for method in plan['methods']:
-        cfg = Config.fromfile(config_path(plan['config_dir'], method))
-        cfg.merge_from_dict(cfg_options(setting, 0))
-        models[method] = build_model(cfg, device)
-        augments[method] = getattr(models[method][0], 'augments', [])
-        if data is None:
-            data = real_batch(cfg.train_dataloader.dataset,
-                              cfg.train_dataloader.batch_size)
-    times = step_times(models, data, device, setting['timing_rounds'],
-                       setting['timing_warmup'])
-    mixing = {}
-    reps = max(setting['timing_rounds'], 3)
-    for method, augs in augments.items():
-        if not augs:
-            mixing[method] = 0.
-            continue
-        model = models[method][0]
-        # expected cost per step: each augment's mean, weighted by its
-        # probability (the remaining probability mixes nothing)
-        probs = model.augment_probs
-        if probs is None:
-            probs = [1 / len(augs)] * len(augs)
-        mixing[method] = sum(
-            p * statistics.fmean(
-                mixing_op_seconds(model, aug, data, device)
-                for _ in range(reps)) for p, aug in zip(probs, augs))
-    return dict(
-        methods=list(plan['methods']),
-        step_s=times,
-        mixing_s=mixing,
-        batch_size=len(data['inputs']),
-        threads=threads,
-        device=plan['device'])
 
 
 def _epoch(log_path: str) -> str:
@@ -242,42 +152,6 @@ def train_all(plan: dict, runs, work_dir: str, jobs: int,
     return failed
 
 
-def report(plan: dict, runs, work_dir: str, timing: dict) -> str:
-    from mmsmmix.evaluation.comparison import (markdown_table, plot,
-                                               read_result, summarise,
-                                               verdict, write_json)
-    results = {}
-    for run in runs:
-        result = read_result(
-            osp.join(work_dir, 'runs', run.method, f'seed{run.seed}'))
-        if result is not None:
-            results.setdefault(run.method, []).append(result)
-    rows = summarise(plan['methods'], results, timing)
-    s = plan['setting']
-    grid = 28 // s['patch_size']
-    what = (f"Fashion-MNIST, first {s['train_images']} training images, "
-            f"{s['epochs']} epochs, ViT-mini patch {s['patch_size']} "
-            f"({grid}x{grid} tokens), seeds 0..{s['seeds'] - 1}; top-1 and "
-            f"ECE on {s['test_images'] or 10000} test images, corruption "
-            f"top-1 = mean over {s['corruptions']} (severity {s['severity']})"
-            f" on the first {s['corruption_images']}")
-    when = (f"{plan['date']}; {plan['machine']}; device {plan['device']}; "
-            f"step time: mean of {s['timing_rounds']} round-robin steps of "
-            f"batch {timing['batch_size']} at {timing['threads']} thread(s)")
-    table = markdown_table(rows)
-    text = f'{what}.\n\n{when}.\n\n{table}\n\n{verdict(rows)}\n'
-    with open(osp.join(work_dir, 'comparison.md'), 'w') as f:
-        f.write(text)
-    write_json(osp.join(work_dir, 'comparison.json'),
-               dict(plan=plan, rows=rows, timing=timing))
-    plot(rows, osp.join(work_dir, 'comparison.png'),
-         title=what.split('; top-1')[0])
-    worst = max((r['mixing_share'] or 0 for r in rows), default=0)
-    text += (f"\nMixing ops cost at most {worst:.2%} of a training step "
-             f"({'PASS' if worst < 0.02 else 'FAIL'}: target < 2%).\n")
-    return text
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     jobs = args.jobs or (1 if args.device == 'cuda' else 2)
@@ -287,8 +161,10 @@ def main(argv=None) -> int:
                        threads)
 
     from mmsmmix.evaluation.comparison import (SETTINGS, check_methods,
-                                               config_path, plan_runs,
-                                               write_json)
+                                               config_path, load_plan,
+                                               machine, measure_timing,
+                                               plan_runs, write_json,
+                                               write_report)
     if args.device == 'cuda':
         import torch
         if not torch.cuda.is_available():
@@ -306,10 +182,13 @@ def main(argv=None) -> int:
     work_dir = osp.abspath(args.work_dir or osp.join(
         'work_dirs', 'compare_mixing' + ('_quick' if args.quick else '')))
     os.makedirs(work_dir, exist_ok=True)
-    plan = load_plan(work_dir, dict(
-        setting=setting, device=args.device, methods=methods,
-        config_dir=osp.abspath(args.config_dir), machine=machine(),
-        date=datetime.date.today().isoformat()))
+    try:
+        plan = load_plan(work_dir, dict(
+            setting=setting, device=args.device, methods=methods,
+            config_dir=osp.abspath(args.config_dir), machine=machine(),
+            date=datetime.date.today().isoformat()))
+    except ValueError as err:
+        raise SystemExit(str(err))
 
     timing_path = osp.join(work_dir, TIMING_FILE)
     timing = None
@@ -321,13 +200,15 @@ def main(argv=None) -> int:
     if timing is None:
         print(f'timing {len(methods)} training steps and their mixing ops '
               '(before any training, on a quiet machine) ...', flush=True)
-        timing = measure_timing(plan, threads)
+        import torch
+        torch.set_num_threads(threads)
+        timing = measure_timing(plan)
         write_json(timing_path, timing)
 
     runs = plan_runs(methods, range(setting['seeds']))
     failed = train_all(plan, runs, work_dir, jobs, threads)
     print()
-    print(report(plan, runs, work_dir, timing))
+    print(write_report(plan, runs, work_dir, timing))
     print(f'wrote {osp.join(work_dir, "comparison.md")}, comparison.json '
           'and comparison.png')
     if failed:

@@ -1,8 +1,10 @@
 """Summary table and chart of a mixing comparison."""
+import os.path as osp
 import statistics
 from typing import Dict, List, Optional, Sequence
 
-from .plan import METHODS
+from .plan import METHODS, Run
+from .run import read_result, write_json
 
 
 def mean_std(values: Sequence[float]) -> tuple:
@@ -132,3 +134,47 @@ def plot(rows: List[dict], path: str, title: str = '') -> str:
         fig.suptitle(title, fontsize=10)
     fig.subplots_adjust(bottom=0.3, wspace=0.25, top=0.85)
     return save_png(fig, path)
+
+
+def write_report(plan: dict, runs: Sequence[Run], work_dir: str,
+                 timing: dict) -> str:
+    """Write ``comparison.md``, ``.json`` and ``.png`` of the finished runs.
+
+    Args:
+        plan (dict): The comparison's plan (setting, methods, machine, ...).
+        runs (list[Run]): The planned runs; unfinished ones are left out.
+        work_dir (str): The comparison's work dir.
+        timing (dict): Step and mixing-op times (see :func:`summarise`).
+
+    Returns:
+        str: The Markdown written, plus the mixing-op verdict.
+    """
+    results = {}
+    for run in runs:
+        result = read_result(
+            osp.join(work_dir, 'runs', run.method, f'seed{run.seed}'))
+        if result is not None:
+            results.setdefault(run.method, []).append(result)
+    rows = summarise(plan['methods'], results, timing)
+    s = plan['setting']
+    grid = 28 // s['patch_size']
+    trained = (f"Fashion-MNIST, first {s['train_images']} training images, "
+               f"{s['epochs']} epochs, ViT-mini patch {s['patch_size']} "
+               f"({grid}x{grid} tokens), seeds 0..{s['seeds'] - 1}")
+    measured = (f"top-1 and ECE on {s['test_images'] or 10000} test images, "
+                f"corruption top-1 = mean over {s['corruptions']} (severity "
+                f"{s['severity']}) on the first {s['corruption_images']}")
+    where = (f"{plan['date']}; {plan['machine']}; device {plan['device']}; "
+             f"step time: mean of {s['timing_rounds']} round-robin steps of "
+             f"batch {timing['batch_size']} at {timing['threads']} "
+             'thread(s)')
+    text = (f'{trained}; {measured}.\n\n{where}.\n\n{markdown_table(rows)}'
+            f'\n\n{verdict(rows)}\n')
+    with open(osp.join(work_dir, 'comparison.md'), 'w') as f:
+        f.write(text)
+    write_json(osp.join(work_dir, 'comparison.json'),
+               dict(plan=plan, rows=rows, timing=timing))
+    plot(rows, osp.join(work_dir, 'comparison.png'), title=trained)
+    worst = max((r['mixing_share'] or 0 for r in rows), default=0)
+    return text + (f"\nMixing ops cost at most {worst:.2%} of a training step"
+                   f" ({'PASS' if worst < 0.02 else 'FAIL'}: target < 2%).\n")

@@ -10,6 +10,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from ..robustness import parse_corruptions
+from .plan import PLAN_FILE, cfg_options, config_path
 
 RESULT_FILE = 'result.json'
 
@@ -81,3 +82,18 @@ def train_and_evaluate(cfg: Config, run_dir: str, setting: dict) -> dict:
         iters=runner.iter)
     write_json(osp.join(run_dir, RESULT_FILE), result)
     return result
+
+
+def run_planned(work_dir: str, method: str, seed: int) -> dict:
+    """Train and evaluate one run of the comparison planned in ``work_dir``.
+
+    Returns:
+        dict: See :func:`train_and_evaluate`.
+    """
+    with open(osp.join(work_dir, PLAN_FILE)) as f:
+        plan = json.load(f)
+    cfg = Config.fromfile(config_path(plan['config_dir'], method))
+    cfg.merge_from_dict(cfg_options(plan['setting'], seed))
+    return train_and_evaluate(
+        cfg, osp.join(work_dir, 'runs', method, f'seed{seed}'),
+        plan['setting'])

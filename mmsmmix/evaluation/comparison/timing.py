@@ -11,14 +11,18 @@ ranking).
 import contextlib
 import copy
 import logging
+import statistics
 import time
 from typing import Dict, List
 
 import torch
+from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper
 from mmpretrain.registry import DATASETS, MODELS
 from mmengine.dataset import pseudo_collate
+
+from .plan import cfg_options, config_path
 
 
 def _sync(device: torch.device) -> None:
@@ -165,3 +169,51 @@ def mixing_op_seconds(model, aug, data: dict, device: torch.device) -> float:
         _sync(device)
         elapsed = time.perf_counter() - start
     return elapsed - forwards[0]
+
+
+def measure_timing(plan: dict) -> dict:
+    """Step time of every planned method and the cost of its mixing ops.
+
+    Args:
+        plan (dict): The comparison's plan (methods, config dir, setting,
+            device).
+
+    Returns:
+        dict: ``step_s`` (method -> per-round seconds; CutMix's always),
+        ``mixing_s``
+        (method -> expected seconds of mixing ops per step: each augment's
+        mean weighted by its probability), ``batch_size``, ``threads``,
+        ``device``, ``methods``.
+    """
+    device = torch.device(plan['device'])
+    setting = plan['setting']
+    models, data = {}, None
+    # CutMix is the reference of the step-time ratio: timed even when it is
+    # not compared.
+    for method in list(plan['methods']) + (
+            [] if 'cutmix' in plan['methods'] else ['cutmix']):
+        cfg = Config.fromfile(config_path(plan['config_dir'], method))
+        cfg.merge_from_dict(cfg_options(setting, 0))
+        models[method] = build_model(cfg, device)
+        if data is None:
+            data = real_batch(cfg.train_dataloader.dataset,
+                              cfg.train_dataloader.batch_size)
+    times = step_times(models, data, device, setting['timing_rounds'],
+                       setting['timing_warmup'])
+    mixing = {}
+    reps = max(setting['timing_rounds'], 3)
+    for method, (model, _) in models.items():
+        augs = getattr(model, 'augments', [])
+        probs = getattr(model, 'augment_probs', None) or \
+            [1 / max(len(augs), 1)] * len(augs)
+        mixing[method] = sum(
+            p * statistics.fmean(
+                mixing_op_seconds(model, aug, data, device)
+                for _ in range(reps)) for p, aug in zip(probs, augs))
+    return dict(
+        methods=list(plan['methods']),
+        step_s=times,
+        mixing_s=mixing,
+        batch_size=len(data['inputs']),
+        threads=torch.get_num_threads(),
+        device=plan['device'])
