@@ -9,9 +9,14 @@
 #       pretrain/deit-small_smmix_mmseg.pth --to mmseg-vit
 _base_ = ['mmseg::vit/vit_deit-s16_upernet_8xb2-80k_ade20k-512x512.py']
 
+# patch_bias: DeiT's patch embedding has a bias, which mmseg's recipe leaves
+# out (its ViT defaults to patch_bias=False and loads non-strictly, so the
+# bias would be dropped silently and the features would no longer be the
+# classifier's).
 model = dict(
     pretrained=None,
     backbone=dict(
+        patch_bias=True,
         init_cfg=dict(
             type='Pretrained',
             checkpoint='pretrain/deit-small_smmix_mmseg.pth')))

@@ -136,7 +136,7 @@ def test_mmseg_vit_gives_our_features(deit, tmp_path):
     assert 'every key fits' in output
     vit = mmseg_backbones.VisionTransformer(
         img_size=224, embed_dims=384, num_heads=6, out_indices=(2, 5, 8, 11),
-        final_norm=False, norm_cfg=dict(type='LN', eps=1e-6),
+        final_norm=False, norm_cfg=dict(type='LN', eps=1e-6), patch_bias=True,
         init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path /
                                                          'mmseg.pth')))
     before = vit.layers[0].attn.attn.in_proj_weight.clone()

@@ -151,7 +151,8 @@ def reference_backbone(converted: Dict[str, torch.Tensor],
 
     The input size is read from the position embeddings. Heads are not
     stored in weights; they are set to ``dims // 64`` (ViT), which does not
-    change any parameter shape.
+    change any parameter shape. mmseg's ViT is built with ``patch_bias=True``
+    (DeiT has one; mmseg's own recipes leave it out and drop it silently).
     """
     if target == 'mmdet-pvt':
         try:
@@ -179,7 +180,8 @@ def reference_backbone(converted: Dict[str, torch.Tensor],
             embed_dims=dims,
             num_layers=_count(converted, r'^layers\.(\d+)\.'),
             num_heads=max(dims // 64, 1),
-            mlp_ratio=fc1.shape[0] / dims,
+            mlp_ratio=fc1.shape[0] // dims,
+            patch_bias=True,
             final_norm=True)
     from timm.models.vision_transformer import VisionTransformer
     fc1 = converted['blocks.0.mlp.fc1.weight']
