@@ -56,6 +56,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--threads', type=int,
         help='torch threads per run (default: CPUs // jobs)')
+    parser.add_argument(
+        '--report-only', action='store_true',
+        help='write the table and chart from the runs finished so far and '
+        'exit (trains nothing; e.g. while a comparison is still running)')
     parser.add_argument('--run-one', nargs=2, metavar=('METHOD', 'SEED'),
                         help=argparse.SUPPRESS)  # worker process
     args = parser.parse_args(argv)
@@ -197,6 +201,9 @@ def main(argv=None) -> int:
             timing = json.load(f)
         if not set(methods) <= set(timing['methods']):
             timing = None
+    if timing is None and args.report_only:
+        raise SystemExit(f'--report-only: {timing_path} is missing or lacks '
+                         'some of the methods; run the comparison first')
     if timing is None:
         print(f'timing {len(methods)} training steps and their mixing ops '
               '(before any training, on a quiet machine) ...', flush=True)
@@ -206,7 +213,8 @@ def main(argv=None) -> int:
         write_json(timing_path, timing)
 
     runs = plan_runs(methods, range(setting['seeds']))
-    failed = train_all(plan, runs, work_dir, jobs, threads)
+    failed = [] if args.report_only else train_all(plan, runs, work_dir,
+                                                    jobs, threads)
     print()
     print(write_report(plan, runs, work_dir, timing))
     print(f'wrote {osp.join(work_dir, "comparison.md")}, comparison.json '

@@ -98,10 +98,13 @@ def verdict(rows: List[dict]) -> str:
     if len(finished) > 1:
         second = finished[1]
         gap = first['top1'] - second['top1']
-        spread = max(first['top1_std'], second['top1_std'])
-        clear = 'more' if gap > spread else 'less'
-        text += (f", {gap:.2f} points ahead of {second['label']} "
-                 f"({clear} than one standard deviation)")
+        if min(first['runs'], second['runs']) < 2:
+            clear = 'a single run: no spread measured'
+        else:
+            spread = max(first['top1_std'], second['top1_std'])
+            clear = ('more' if gap > spread else 'less') + \
+                ' than one standard deviation'
+        text += f", {gap:.2f} points ahead of {second['label']} ({clear})"
     return text + '.'
 
 
@@ -149,18 +152,22 @@ def write_report(plan: dict, runs: Sequence[Run], work_dir: str,
     Returns:
         str: The Markdown written, plus the mixing-op verdict.
     """
-    results = {}
+    results, seeds = {}, set()
     for run in runs:
         result = read_result(
             osp.join(work_dir, 'runs', run.method, f'seed{run.seed}'))
         if result is not None:
             results.setdefault(run.method, []).append(result)
+            seeds.add(run.seed)
     rows = summarise(plan['methods'], results, timing)
     s = plan['setting']
     grid = 28 // s['patch_size']
+    done = ', '.join(map(str, sorted(seeds))) or 'none'
+    if len(seeds) < s['seeds']:
+        done += f" finished of 0..{s['seeds'] - 1}"
     trained = (f"Fashion-MNIST, first {s['train_images']} training images, "
                f"{s['epochs']} epochs, ViT-mini patch {s['patch_size']} "
-               f"({grid}x{grid} tokens), seeds 0..{s['seeds'] - 1}")
+               f"({grid}x{grid} tokens), seeds {done}")
     measured = (f"top-1 and ECE on {s['test_images'] or 10000} test images, "
                 f"corruption top-1 = mean over {s['corruptions']} (severity "
                 f"{s['severity']}) on the first {s['corruption_images']}")
