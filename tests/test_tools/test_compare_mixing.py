@@ -75,7 +75,8 @@ def test_second_call_resumes_without_retraining(quick):
     assert os.stat(result).st_mtime_ns == before
     assert time.time() - start < 60
     _, output = _compare('--quick', '--work-dir', work_dir, '--report-only')
-    assert 'training' not in output and '| SMMix | 1 |' in output
+    assert 'started' not in output and 'already finished' not in output
+    assert '| SMMix | 1 |' in output
     # another setting in the same work dir is refused, clearly
     code, output = _compare('--quick', '--epochs', '2', '--work-dir',
                             work_dir, check=False)
