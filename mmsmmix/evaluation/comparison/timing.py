@@ -17,10 +17,10 @@ from typing import Dict, List
 
 import torch
 from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
 from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper
 from mmpretrain.registry import DATASETS, MODELS
-from mmengine.dataset import pseudo_collate
 
 from .plan import cfg_options, config_path
 
