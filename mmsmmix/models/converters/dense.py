@@ -25,7 +25,7 @@ from typing import Dict, Optional, Tuple
 import torch
 
 from mmsmmix.utils import CheckpointMismatchError, load_local_checkpoint
-from .official_smmix import DEIT_RULES, convert_official_smmix
+from .official_smmix import DEIT_RULES, _count, convert_official_smmix
 
 TARGETS = ('mmseg-vit', 'mmdet-pvt', 'timm')
 # Which of our backbones each target takes.
@@ -136,12 +136,6 @@ def convert_to_dense(state: Dict[str, torch.Tensor], arch: str,
     if target == 'timm':
         return _rename(backbone, TIMM_RULES)
     return backbone
-
-
-def _count(state, pattern: str) -> int:
-    found = {int(m.group(1)) for k in state for m in [re.match(pattern, k)]
-             if m}
-    return max(found) + 1 if found else 0
 
 
 def reference_backbone(converted: Dict[str, torch.Tensor],
