@@ -13,15 +13,26 @@ DEMO_DIR ?= work_dirs/demo
 DENSE_CACHE ?= $(HOME)/.cache/mmsmmix
 MMCV_DIR := $(DENSE_CACHE)/mmcv-2.1.0-torch-2.14.1-cp311
 
-.PHONY: install dense demo test clean
+# The verified versions of everything `make` installs (pip -c).
+CONSTRAINTS := requirements/constraints.txt
+# make wheelhouse [WHEELHOUSE=DIR] [WHEEL_PYTHON=3.12] [WHEEL_PLATFORM=manylinux2014_x86_64]
+WHEELHOUSE ?= wheelhouse
+WHEEL_PYTHON ?=
+WHEEL_PLATFORM ?=
+
+.PHONY: install dense slurm demo test wheelhouse dist clean
 
 install: $(VENV)/.installed $(FMNIST)
 
 # The venv is rebuilt only when the requirements or setup.py change.
-$(VENV)/.installed: requirements/runtime.txt requirements/tests.txt setup.py
+# torch/torchvision and mmcv-lite + mmengine (the `lite` extra) first, at the
+# verified versions; then this package in editable mode, whose declared
+# requirements must be met by them (setuptools is needed by the build).
+$(VENV)/.installed: requirements/*.txt setup.py
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -r requirements/runtime.txt -r requirements/tests.txt
-	$(PY) -m pip install --no-deps --no-build-isolation -e .
+	$(PY) -m pip install -c $(CONSTRAINTS) torch torchvision setuptools \
+		-r requirements/runtime.txt -r requirements/lite.txt -r requirements/tests.txt
+	$(PY) -m pip install -c $(CONSTRAINTS) --no-build-isolation -e ".[lite]"
 	touch $@
 
 # mmsegmentation + mmdetection + compiled mmcv 2.1.0 in place of mmcv-lite
@@ -31,7 +42,7 @@ dense: install $(VENV)/.dense
 $(VENV)/.dense: $(VENV)/.installed requirements/dense.txt $(MMCV_DIR)/.built
 	$(PY) -m pip uninstall -y mmcv-lite
 	$(PY) -m pip install --force-reinstall --no-deps $(MMCV_DIR)/mmcv-2.1.0-*.whl
-	$(PY) -m pip install -r requirements/dense.txt -c requirements/runtime.txt
+	$(PY) -m pip install -r requirements/dense.txt -c $(CONSTRAINTS)
 	touch $@
 
 $(MMCV_DIR)/.built:
@@ -50,9 +61,26 @@ demo: install
 	@echo "SMMix pairs:         $(DEMO_DIR)/smmix_pairs.png"
 	@echo "Reliability diagram: $(DEMO_DIR)/calibration/reliability_diagram.png"
 
-# CI runs this: the dense extra is installed too, so no test skips.
-test: install dense
+# Slurm (slurmctld, slurmd, srun) and munge for the launcher tests, which
+# start a private single-node cluster; nothing is started here.
+slurm:
+	command -v slurmd >/dev/null && command -v munged >/dev/null || { $(SUDO) apt-get update && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y slurm-wlm munge; }
+
+# CI runs this: the dense extra and Slurm are installed too, so no test skips.
+test: install dense slurm
 	$(PY) -m pytest
 
+# Every wheel mmsmmix[lite] needs except torch/torchvision, for offline
+# machines: pip install --no-index --find-links wheelhouse "mmsmmix[lite]"
+wheelhouse: install
+	$(PY) tools/misc/wheelhouse.py $(WHEELHOUSE) -c $(CONSTRAINTS) \
+		$(if $(WHEEL_PYTHON),--python-version $(WHEEL_PYTHON)) \
+		$(if $(WHEEL_PLATFORM),--platform $(WHEEL_PLATFORM))
+
+# The mmsmmix wheel alone (configs, tools and model index in mmsmmix/.mim).
+dist: install
+	$(PY) tools/misc/wheelhouse.py dist --wheel-only
+
 clean:
-	rm -rf work_dirs .pytest_cache
+	rm -rf work_dirs .pytest_cache build dist wheelhouse mmsmmix/.mim

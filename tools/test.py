@@ -5,7 +5,8 @@ Example:
     python tools/test.py CONFIG CHECKPOINT --occlusion 0,0.25,0.5 \
         [--occlusion-mode attention] [--occlusion-grid N]
     python tools/test.py CONFIG CHECKPOINT --corruption all --severity 3
-    bash tools/test.sh CONFIG CHECKPOINT GPUS
+    bash tools/dist_test.sh CONFIG CHECKPOINT GPUS
+    mim test mmsmmix CONFIG --checkpoint CHECKPOINT
 """
 import argparse
 
@@ -40,7 +41,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    cfg = load_config(args)
+    try:
+        cfg = load_config(args, ('test_dataloader', ))
+    except FileNotFoundError as err:
+        raise SystemExit(f'tools/test.py: {err}') from err
     robustness = apply_robustness(cfg, args)
     cfg.load_from = None
     if args.out:

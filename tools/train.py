@@ -2,7 +2,8 @@
 
 Example:
     python tools/train.py configs/fashion_mnist/vit-mini-p7_smmix_1xb64_fmnist.py
-    bash tools/train.sh CONFIG GPUS [--amp] [--resume [CKPT]]
+    bash tools/dist_train.sh CONFIG GPUS [--amp] [--resume [CKPT]]
+    mim train mmsmmix CONFIG [--gpus N --launcher pytorch]
 """
 import argparse
 
@@ -11,7 +12,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
-from mmsmmix.utils import finish_distributed
+from mmsmmix.utils import CheckpointFileError, finish_distributed
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -58,8 +59,15 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = apply_train_args(load_config(args), args)
-    Runner.from_cfg(cfg).train()
+    try:
+        cfg = load_config(args, ('train_dataloader', 'val_dataloader'))
+    except FileNotFoundError as err:
+        raise SystemExit(f'tools/train.py: {err}') from err
+    cfg = apply_train_args(cfg, args)
+    try:
+        Runner.from_cfg(cfg).train()
+    except CheckpointFileError as err:  # --resume / load_from
+        raise SystemExit(f'tools/train.py: {err}') from err
     finish_distributed()
 
 

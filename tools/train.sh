@@ -1,3 +1,4 @@
 #!/usr/bin/env bash
 # Usage: bash tools/train.sh CONFIG GPUS [tools/train.py options]
-exec bash "$(dirname "$0")/dist_run.sh" tools/train.py "$2" "$1" "${@:3}"
+# The same as tools/dist_train.sh (OpenMMLab's name), kept for old commands.
+exec bash "$(dirname "$0")/dist_train.sh" "$@"

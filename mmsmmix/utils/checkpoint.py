@@ -8,7 +8,9 @@ references to their statistic methods), so resume, ``load_from`` and
 those few globals, and replace ``getattr`` by a version that resolves only
 ``HistoryBuffer``'s registered statistic methods.
 """
+import argparse
 import os
+import pickle
 import re
 import zipfile
 from typing import Tuple
@@ -29,12 +31,14 @@ def _history_buffer_method(owner, name):
         f'refusing getattr({owner!r}, {name!r}) in a checkpoint')
 
 
+# numpy 2 moved numpy.core to numpy._core (and pickles under that name).
+_multiarray = (np._core if hasattr(np, '_core') else np.core).multiarray
 SAFE_GLOBALS = [
     HistoryBuffer,
     np.ndarray,
     np.dtype,
-    np._core.multiarray._reconstruct,
-    np._core.multiarray.scalar,
+    _multiarray._reconstruct,
+    _multiarray.scalar,
     (_history_buffer_method, '__builtin__.getattr'),
     (_history_buffer_method, 'builtins.getattr'),
 ] + [type(np.dtype(t)) for t in 'bBhHiIlLqQefdgFD?']
@@ -42,6 +46,36 @@ SAFE_GLOBALS = [
 
 class CheckpointFileError(ValueError):
     """A file given as a checkpoint is empty, truncated or not one."""
+
+
+CONVERTER = 'tools/model_converters/smmix2mmsmmix.py'
+# Keys of the official DeiT / PVT-v1 models' first block.
+OFFICIAL_KEYS = ('blocks.0.attn.qkv.weight', 'block1.0.attn.q.weight')
+
+
+def official_release_hint(filename: str, checkpoint) -> str:
+    """A sentence naming the converter if ``checkpoint`` is an official
+    SMMix release (``model`` in timm / PVT-v1 names), else ''."""
+    model = checkpoint.get('model') if isinstance(checkpoint, dict) else None
+    if isinstance(model, dict) and any(k in model for k in OFFICIAL_KEYS):
+        return (f'{filename} is an official SMMix release checkpoint; '
+                f'convert it first: python {CONVERTER} {filename} '
+                'converted.pth')
+    return ''
+
+
+def _refuse_official_release(filename: str, err: Exception) -> None:
+    """Raise naming the converter if a weights-only load failed on the
+    official releases' ``args`` (an ``argparse.Namespace``)."""
+    if 'argparse.Namespace' not in str(err):
+        return
+    with torch.serialization.safe_globals(SAFE_GLOBALS +
+                                          [argparse.Namespace]):
+        checkpoint = torch.load(filename, map_location='cpu',
+                                weights_only=True)
+    hint = official_release_hint(filename, checkpoint)
+    if hint:
+        raise CheckpointFileError(hint) from err
 
 
 def _check_checkpoint_file(filename: str) -> None:
@@ -76,8 +110,9 @@ def load_local_checkpoint(filename: str, map_location=None) -> dict:
 
     Raises:
         FileNotFoundError: If there is no such file.
-        CheckpointFileError: If the file is empty, truncated or damaged, or
-            not written by ``torch.save``.
+        CheckpointFileError: If the file is empty, truncated or damaged,
+            not written by ``torch.save``, or an official SMMix release
+            (naming the converter).
     """
     filename = os.path.expanduser(filename)
     if not os.path.isfile(filename):
@@ -87,6 +122,9 @@ def load_local_checkpoint(filename: str, map_location=None) -> dict:
         with torch.serialization.safe_globals(SAFE_GLOBALS):
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        _refuse_official_release(filename, err)
+        raise
     except (EOFError, RuntimeError, zipfile.BadZipFile) as err:
         reason = str(err).splitlines()[0] if str(err) else 'ends early'
         raise CheckpointFileError(
@@ -189,6 +227,9 @@ def load_weights(model: torch.nn.Module,
         raise CheckpointMismatchError(
             f'{filename} holds a {type(checkpoint).__name__}, not a '
             'checkpoint dict or a state dict')
+    hint = official_release_hint(filename, checkpoint)
+    if hint:
+        raise CheckpointMismatchError(hint)
     state_dict = _model_state_dict(checkpoint)
     try:
         check_checkpoint_fits(model, state_dict, filename,

@@ -1,5 +1,8 @@
-"""Ending a distributed run cleanly."""
+"""Starting CPU process groups, and ending a distributed run cleanly."""
+import datetime
 import gc
+import os
+import subprocess
 
 import torch.distributed as dist
 
@@ -19,3 +22,48 @@ def finish_distributed() -> None:
         gc.collect()
         dist.barrier()
         dist.destroy_process_group()
+
+
+def _slurm_env() -> None:
+    """Rank, world size and rendezvous address of a Slurm task, as
+    mmengine's slurm launcher sets them (``MASTER_PORT`` kept if set)."""
+    node_list = os.environ['SLURM_NODELIST']
+    first = subprocess.run(['scontrol', 'show', 'hostnames', node_list],
+                           capture_output=True, text=True,
+                           check=True).stdout.split()[0]
+    os.environ.setdefault('MASTER_PORT', '29500')
+    os.environ.setdefault('MASTER_ADDR', first)
+    os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
+    os.environ['RANK'] = os.environ['SLURM_PROCID']
+    os.environ['LOCAL_RANK'] = os.environ['SLURM_LOCALID']
+
+
+def init_cpu_processes(cfg, launcher: str) -> None:
+    """Let ``--launcher pytorch|slurm`` run CPU processes (gloo).
+
+    mmengine 0.10.7's launchers assume CUDA: the pytorch one calls
+    ``torch.cuda.set_device`` and DDP gets ``device_ids=[LOCAL_RANK]``; the
+    slurm one divides the task id by the GPU count (zero). Start the gloo
+    process group here (the Runner reuses an existing one), with
+    ``env_cfg.dist_cfg.timeout`` (seconds) as mmengine would, and wrap the
+    model without device ids.
+
+    Args:
+        cfg (Config): The run's config; ``model_wrapper_cfg`` is set.
+        launcher (str): ``'pytorch'`` (torchrun's environment) or
+            ``'slurm'`` (srun's).
+    """
+    if launcher == 'slurm':
+        _slurm_env()
+    timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')
+    if not dist.is_initialized():
+        dist.init_process_group(
+            backend='gloo',
+            **({} if timeout is None else dict(
+                timeout=datetime.timedelta(seconds=timeout))))
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper

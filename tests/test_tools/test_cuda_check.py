@@ -1,0 +1,56 @@
+"""tools/benchmark/cuda_check.py in its tiny CPU setting: every method
+trains, refuses a NaN batch and reloads; the report times them against
+CutMix. And the check fails when what it checks is broken."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from mmsmmix.evaluation.cuda_check import run_check, tiny_setting
+from tests.conftest import REPO_ROOT
+
+TOOL = osp.join(REPO_ROOT, 'tools', 'benchmark', 'cuda_check.py')
+
+
+def test_tiny_check_on_cpu(tmp_path):
+    out = tmp_path / 'check.json'
+    proc = subprocess.run([
+        sys.executable, TOOL, '--tiny', '--device', 'cpu', '--json',
+        str(out)
+    ], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    assert proc.stdout.strip().endswith('cuda_check: PASSED')
+    result = json.loads(out.read_text())
+    assert result['amp'] is False
+    methods = [c['method'] for c in result['checks']]
+    assert methods == ['cutmix', 'smmix', 'transmix', 'mixpro', 'rankmixup']
+    for check in result['checks']:
+        assert len(check['losses']) == 3
+        assert check['nan_refused'].startswith('non-finite inputs')
+        assert check['reloaded'] is True
+        assert len(check['step_s']) == 2 and min(check['step_s']) > 0
+        assert check['peak_memory_mb'] is None  # no GPU memory on a CPU
+    rows = [l for l in proc.stdout.splitlines() if l.startswith('| ')]
+    assert rows[0].startswith('| method | images/s | images/s vs CutMix')
+    assert rows[2].startswith('| cutmix |') and '| 1.00x |' in rows[2]
+    assert [r.split(' | ')[0][2:] for r in rows[2:]] == methods
+
+
+def test_check_fails_when_the_guard_lets_nan_through():
+    setting = tiny_setting()
+    setting.configs = {m: setting.configs[m] for m in ('cutmix', 'smmix')}
+    setting.overrides = dict(smmix={'model.train_cfg.nonfinite': 'skip'})
+    with pytest.raises(AssertionError, match='smmix: a NaN batch was not '
+                       'refused'):
+        run_check(setting, 'cpu', log=lambda line: None)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='a GPU is here')
+def test_no_cuda_is_said():
+    proc = subprocess.run([sys.executable, TOOL], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 1
+    assert 'cuda_check: no CUDA device here' in proc.stderr

@@ -1,0 +1,203 @@
+"""Gather every wheel mmsmmix needs, except torch/torchvision, for offline
+installs.
+
+Builds the mmsmmix wheel from this checkout, resolves ``mmsmmix[EXTRAS]``
+with pip for the target Python and platform (``--constraint``s honoured),
+and downloads every resolved wheel reachable from mmsmmix without passing
+through torch or torchvision (what only torch needs comes with the
+environment's torch). On the offline machine, with torch installed:
+
+    pip install --no-index --find-links wheelhouse "mmsmmix[lite]"
+
+Example:
+    python tools/misc/wheelhouse.py wheelhouse
+    python tools/misc/wheelhouse.py wheelhouse --python-version 3.12 \
+        --platform manylinux2014_x86_64
+    python tools/misc/wheelhouse.py dist --wheel-only
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# What the wheel is built from (the rest of a checkout stays out of it).
+SOURCES = ('setup.py', 'MANIFEST.in', 'README.md', 'model-index.yml',
+           'requirements', 'mmsmmix', 'configs', 'tools')
+# The environment's own: never downloaded, never traversed.
+PROVIDED = ('torch', 'torchvision')
+
+
+def build_wheel(dest: str, python: str = sys.executable) -> str:
+    """Build the mmsmmix wheel from a copy of the checkout into ``dest``.
+
+    A copy, because setup.py writes ``mmsmmix/.mim`` copies and ``build/``
+    beside the sources; the checkout keeps its editable links.
+
+    Returns:
+        str: The wheel's path.
+    """
+    os.makedirs(dest, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = osp.join(tmp, 'mmsmmix-src')
+        os.makedirs(src)
+        for name in SOURCES:
+            path = osp.join(REPO, name)
+            if osp.isdir(path):
+                shutil.copytree(
+                    path,
+                    osp.join(src, name),
+                    ignore=shutil.ignore_patterns('__pycache__', '.mim',
+                                                  '*.pyc'))
+            else:
+                shutil.copy(path, src)
+        before = set(glob.glob(osp.join(dest, 'mmsmmix-*.whl')))
+        for old in before:
+            os.remove(old)
+        subprocess.run([
+            python, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation',
+            '-q', src, '-w', dest
+        ], check=True)
+    wheels = glob.glob(osp.join(dest, 'mmsmmix-*.whl'))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+def target_options(python_version, platform) -> list:
+    """pip's options for another interpreter / platform ('' = this one)."""
+    if not python_version and not platform:
+        return []
+    options = ['--only-binary=:all:', '--implementation', 'cp']
+    if python_version:
+        options += ['--python-version', python_version]
+    if platform:
+        options += ['--platform', platform]
+    return options
+
+
+def marker_environment(python_version, platform) -> dict:
+    """The marker values of the target interpreter."""
+    env = default_environment()
+    if python_version:
+        env['python_version'] = python_version
+        env['python_full_version'] = python_version + '.0'
+    if platform:
+        for machine in ('x86_64', 'aarch64', 'arm64', 'amd64', 'ppc64le'):
+            if platform.lower().endswith(machine):
+                env['platform_machine'] = machine
+        for prefix, system, sys_platform in (('macosx', 'Darwin', 'darwin'),
+                                             ('win', 'Windows', 'win32'),
+                                             ('manylinux', 'Linux', 'linux'),
+                                             ('musllinux', 'Linux', 'linux'),
+                                             ('linux', 'Linux', 'linux')):
+            if platform.startswith(prefix):
+                env.update(platform_system=system, sys_platform=sys_platform,
+                           os_name='nt' if system == 'Windows' else 'posix')
+                break
+    return env
+
+
+def resolve(wheel: str, extras: str, constraints: list, options: list,
+            python: str) -> list:
+    """pip's resolution of ``wheel[extras]``: its report's install items."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = osp.join(tmp, 'report.json')
+        cmd = [
+            python, '-m', 'pip', 'install', '--dry-run', '--ignore-installed',
+            '-q', '--report', report, f'{wheel}[{extras}]' if extras else
+            wheel
+        ] + options
+        if options:
+            cmd += ['--target', osp.join(tmp, 'target')]
+        for path in constraints:
+            cmd += ['-c', path]
+        subprocess.run(cmd, check=True)
+        with open(report) as f:
+            return json.load(f)['install']
+
+
+def needed(install: list, extras: str, env: dict) -> dict:
+    """name -> version of every resolved package reachable from mmsmmix
+    without passing through torch or torchvision."""
+    items = {
+        canonicalize_name(i['metadata']['name']): i['metadata']
+        for i in install
+    }
+    keep = {}
+    todo = [('mmsmmix', frozenset(e for e in extras.split(',') if e))]
+    seen = set()
+    while todo:
+        name, wanted = todo.pop()
+        if (name, wanted) in seen or name in PROVIDED or name not in items:
+            continue
+        seen.add((name, wanted))
+        meta = items[name]
+        keep[name] = meta['version']
+        for line in meta.get('requires_dist') or []:
+            req = Requirement(line)
+            if req.marker is not None and not any(
+                    req.marker.evaluate(dict(env, extra=e))
+                    for e in (wanted or {''})):
+                continue
+            todo.append((canonicalize_name(req.name),
+                         frozenset(req.extras)))
+    return keep
+
+
+def download(packages: dict, dest: str, options: list, python: str):
+    """Download the wheels (``--no-deps``: the set is already closed)."""
+    specs = [f'{n}=={v}' for n, v in sorted(packages.items())]
+    subprocess.run([
+        python, '-m', 'pip', 'download', '--no-deps', '-q', '-d', dest,
+        '--only-binary=:all:'
+    ] + options + specs, check=True)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('dest', help='folder for the wheels')
+    parser.add_argument('--extras', default='lite',
+                        help="extras to gather for (default 'lite': "
+                        "mmengine + mmcv-lite; '' for mmsmmix alone)")
+    parser.add_argument('--python-version', default='',
+                        help='e.g. 3.12 (default: this interpreter)')
+    parser.add_argument('--platform', default='',
+                        help='e.g. manylinux2014_x86_64 (default: this '
+                        'machine)')
+    parser.add_argument('-c', '--constraint', action='append', default=[],
+                        help='pip constraints file (repeatable)')
+    parser.add_argument('--wheel-only', action='store_true',
+                        help='only build the mmsmmix wheel')
+    args = parser.parse_args(argv)
+    wheel = build_wheel(args.dest)
+    print(f'wheelhouse: built {osp.basename(wheel)}')
+    if args.wheel_only:
+        return {}
+    options = target_options(args.python_version, args.platform)
+    install = resolve(wheel, args.extras, args.constraint, options,
+                      sys.executable)
+    packages = needed(install, args.extras,
+                      marker_environment(args.python_version,
+                                         args.platform))
+    packages.pop('mmsmmix')
+    download(packages, args.dest, options, sys.executable)
+    left_out = sorted(
+        canonicalize_name(i['metadata']['name']) for i in install
+        if canonicalize_name(i['metadata']['name']) not in packages and
+        canonicalize_name(i['metadata']['name']) != 'mmsmmix')
+    print(f'wheelhouse: {len(packages) + 1} wheels in {args.dest} '
+          f'(left to the environment: {", ".join(left_out)})')
+    return packages
+
+
+if __name__ == '__main__':
+    main()
