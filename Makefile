@@ -78,9 +78,10 @@ wheelhouse: install
 		$(if $(WHEEL_PYTHON),--python-version $(WHEEL_PYTHON)) \
 		$(if $(WHEEL_PLATFORM),--platform $(WHEEL_PLATFORM))
 
-# The mmsmmix wheel alone (configs, tools and model index in mmsmmix/.mim).
+# The mmsmmix sdist and the wheel built from it (configs, tools and model
+# index in mmsmmix/.mim).
 dist: install
-	$(PY) tools/misc/wheelhouse.py dist --wheel-only
+	$(PY) tools/misc/wheelhouse.py dist --wheel-only --sdist
 
 clean:
-	rm -rf work_dirs .pytest_cache build dist wheelhouse mmsmmix/.mim
+	rm -rf work_dirs .pytest_cache build dist wheelhouse

@@ -34,6 +34,8 @@ def add_mim_extension():
     os.makedirs(mim_path, exist_ok=True)
     for name in MIM_FILES:
         src, dst = osp.join(REPO, name), osp.join(mim_path, name)
+        if not osp.exists(src):  # building from an sdist: .mim is in it
+            continue
         if osp.islink(dst) or osp.isfile(dst):
             os.remove(dst)
         elif osp.isdir(dst):

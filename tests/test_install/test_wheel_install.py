@@ -347,3 +347,25 @@ def test_dense_environment_needs_no_change(wheelhouse):
     assert not changed & {'torch', 'torchvision', 'mmcv', 'mmcv-lite'}, \
         changed
     run([sys.executable, '-m', 'pip', 'check'], env=clean_env())
+
+
+def test_a_wheel_built_from_the_sdist_is_the_same(wheelhouse, tmp_path):
+    """The sdist carries .mim (MANIFEST.in), and setup.py keeps it when
+    building from the sdist, where configs/ and tools/ are absent."""
+    import zipfile
+    dest, _, _ = wheelhouse
+    (direct, ) = glob.glob(osp.join(dest, 'mmsmmix-*.whl'))
+    run([
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'misc', 'wheelhouse.py'),
+        str(tmp_path), '--wheel-only', '--sdist'
+    ])
+    (sdist, ) = glob.glob(str(tmp_path / 'mmsmmix-*.tar.gz'))
+    (rebuilt, ) = glob.glob(str(tmp_path / 'mmsmmix-*.whl'))
+
+    def names(wheel):
+        return {n for n in zipfile.ZipFile(wheel).namelist()
+                if '.dist-info/' not in n}
+
+    assert names(rebuilt) == names(direct)
+    assert f'mmsmmix/.mim/configs/{SMMIX_BASE}' in names(rebuilt)

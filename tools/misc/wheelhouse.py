@@ -13,7 +13,7 @@ Example:
     python tools/misc/wheelhouse.py wheelhouse
     python tools/misc/wheelhouse.py wheelhouse --python-version 3.12 \
         --platform manylinux2014_x86_64
-    python tools/misc/wheelhouse.py dist --wheel-only
+    python tools/misc/wheelhouse.py dist --wheel-only --sdist
 """
 import argparse
 import glob
@@ -37,11 +37,15 @@ SOURCES = ('setup.py', 'MANIFEST.in', 'README.md', 'model-index.yml',
 PROVIDED = ('torch', 'torchvision')
 
 
-def build_wheel(dest: str, python: str = sys.executable) -> str:
+def build_wheel(dest: str,
+                python: str = sys.executable,
+                sdist: bool = False) -> str:
     """Build the mmsmmix wheel from a copy of the checkout into ``dest``.
 
     A copy, because setup.py writes ``mmsmmix/.mim`` copies and ``build/``
-    beside the sources; the checkout keeps its editable links.
+    beside the sources; the checkout keeps its editable links. With
+    ``sdist``, the source distribution is written to ``dest`` too and the
+    wheel is built from it (as pip builds one from an sdist).
 
     Returns:
         str: The wheel's path.
@@ -60,9 +64,12 @@ def build_wheel(dest: str, python: str = sys.executable) -> str:
                                                   '*.pyc'))
             else:
                 shutil.copy(path, src)
-        before = set(glob.glob(osp.join(dest, 'mmsmmix-*.whl')))
-        for old in before:
+        for old in glob.glob(osp.join(dest, 'mmsmmix-*')):
             os.remove(old)
+        if sdist:
+            subprocess.run([python, 'setup.py', '-q', 'sdist', '-d', dest],
+                           cwd=src, check=True)
+            (src, ) = glob.glob(osp.join(dest, 'mmsmmix-*.tar.gz'))
         subprocess.run([
             python, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation',
             '-q', src, '-w', dest
@@ -177,8 +184,11 @@ def main(argv=None) -> dict:
                         help='pip constraints file (repeatable)')
     parser.add_argument('--wheel-only', action='store_true',
                         help='only build the mmsmmix wheel')
+    parser.add_argument('--sdist', action='store_true',
+                        help='also write the sdist, and build the wheel '
+                        'from it')
     args = parser.parse_args(argv)
-    wheel = build_wheel(args.dest)
+    wheel = build_wheel(args.dest, sdist=args.sdist)
     print(f'wheelhouse: built {osp.basename(wheel)}')
     if args.wheel_only:
         return {}
