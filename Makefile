@@ -64,7 +64,7 @@ demo: install
 # Slurm (slurmctld, slurmd, srun) and munge for the launcher tests, which
 # start a private single-node cluster; nothing is started here.
 slurm:
-	command -v slurmd >/dev/null && command -v munged >/dev/null || { $(SUDO) apt-get update && \
+	[ -x /usr/sbin/slurmd ] && [ -x /usr/sbin/munged ] && command -v srun >/dev/null || { $(SUDO) apt-get update && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y slurm-wlm munge; }
 
 # CI runs this: the dense extra and Slurm are installed too, so no test skips.

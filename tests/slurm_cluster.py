@@ -16,11 +16,18 @@ import subprocess
 import time
 
 DAEMONS = ('munged', 'slurmctld', 'slurmd', 'srun', 'sinfo', 'scontrol')
+# Debian puts the daemons in /usr/sbin, which a user's PATH may lack.
+SEARCH_PATH = os.pathsep.join([os.environ.get('PATH', ''), '/usr/sbin',
+                               '/sbin'])
+
+
+def _which(name: str) -> str:
+    return shutil.which(name, path=SEARCH_PATH) or ''
 
 
 def unavailable() -> str:
     """Why a cluster cannot start here ('' if it can)."""
-    missing = [d for d in DAEMONS if shutil.which(d) is None]
+    missing = [d for d in DAEMONS if not _which(d)]
     if missing:
         return (f'{", ".join(missing)} not installed (make slurm: Debian\'s '
                 'slurm-wlm and munge)')
@@ -101,7 +108,7 @@ def slurm_cluster(folder: str, timeout: float = 60):
     try:
         procs.append(
             subprocess.Popen([
-                'munged', '-F', '--force', f'--socket={socket_path}',
+                _which('munged'), '-F', '--force', f'--socket={socket_path}',
                 f'--key-file={key}', f'--pid-file={folder}/munged.pid',
                 f'--log-file={folder}/munged.log',
                 f'--seed-file={folder}/munged.seed'
@@ -113,7 +120,7 @@ def slurm_cluster(folder: str, timeout: float = 60):
             time.sleep(0.1)
         for daemon in ('slurmctld', 'slurmd'):
             procs.append(
-                subprocess.Popen([daemon, '-D', '-f', conf], env=env,
+                subprocess.Popen([_which(daemon), '-D', '-f', conf], env=env,
                                  stdout=log, stderr=subprocess.STDOUT))
         while True:
             state = subprocess.run(['sinfo', '-h', '-o', '%t'], env=env,

@@ -9,7 +9,7 @@
 # checkout's package comes first on PYTHONPATH. Paths given to the launchers
 # stay relative to the caller's directory: nothing here changes directory.
 LAUNCHER=${1:-launcher}
-TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 _root=$(dirname "$TOOLS")
 PY=
 if [ -n "${PYTHON:-}" ]; then
