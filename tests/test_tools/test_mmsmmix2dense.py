@@ -10,6 +10,7 @@ from mmengine.config import Config, ConfigDict
 
 from mmsmmix.models.converters import (convert_to_dense,
                                        load_classifier_weights)
+from mmsmmix.utils import CheckpointFileError, CheckpointMismatchError
 from tests.conftest import REPO_ROOT
 from tests.test_configs.test_deit_configs import _build
 from tests.test_tools.test_train_test_resume import (run_tool,
@@ -105,11 +106,19 @@ def test_refuses_bad_files_and_targets(deit, pvt, tmp_path):
          "'mmdet-pvt'"),
         (tmp_path / 'missing.pth', 'timm', 'can not be found'),
     ]
-    for src, target, message in cases:
-        dst = tmp_path / f'out-{target}.pth'
-        out = run_tool_failing(CONVERT, str(src), str(dst), '--to', target)
-        assert message in out, out
-        assert not dst.exists()
+    # The command line once (its one-line refusal, nothing written); the
+    # other refusals through the same package calls, in this process.
+    src, target, message = cases[0]
+    dst = tmp_path / f'out-{target}.pth'
+    out = run_tool_failing(CONVERT, str(src), str(dst), '--to', target)
+    assert f'mmsmmix2dense: {src} is not a PyTorch checkpoint' in out, out
+    assert not dst.exists()
+    for src, target, message in cases[1:]:
+        with pytest.raises((CheckpointFileError, CheckpointMismatchError,
+                            FileNotFoundError, ValueError)) as err:
+            arch, state = load_classifier_weights(str(src))
+            convert_to_dense(state, arch, target)
+        assert message in str(err.value), (target, str(err.value))
 
 
 def test_mmseg_vit_layout_by_hand(deit):
