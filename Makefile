@@ -15,7 +15,7 @@ MMCV_DIR := $(DENSE_CACHE)/mmcv-2.1.0-torch-2.14.1-cp311
 
 # The verified versions of everything `make` installs (pip -c).
 CONSTRAINTS := requirements/constraints.txt
-# make wheelhouse [WHEELHOUSE=DIR] [WHEEL_PYTHON=3.12] [WHEEL_PLATFORM=manylinux2014_x86_64]
+# make wheelhouse [WHEELHOUSE=DIR] [WHEEL_PYTHON=3.12] [WHEEL_PLATFORM=manylinux_2_28_x86_64]
 WHEELHOUSE ?= wheelhouse
 WHEEL_PYTHON ?=
 WHEEL_PLATFORM ?=

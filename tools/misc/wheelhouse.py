@@ -12,7 +12,7 @@ environment's torch). On the offline machine, with torch installed:
 Example:
     python tools/misc/wheelhouse.py wheelhouse
     python tools/misc/wheelhouse.py wheelhouse --python-version 3.12 \
-        --platform manylinux2014_x86_64
+        --platform manylinux_2_28_x86_64
     python tools/misc/wheelhouse.py dist --wheel-only --sdist
 """
 import argparse
@@ -79,6 +79,30 @@ def build_wheel(dest: str,
     return wheels[0]
 
 
+LEGACY_MANYLINUX = {'manylinux2014': (2, 17), 'manylinux2010': (2, 12),
+                    'manylinux1': (2, 5)}
+
+
+def platform_tags(platform: str) -> list:
+    """A manylinux platform and every older one it runs (pip does this for
+    its own machine, not for ``--platform``): ``manylinux_2_28_x86_64`` ->
+    ``manylinux_2_28_x86_64``, ..., ``manylinux2014_x86_64``, ...,
+    ``manylinux1_x86_64``. Other platforms are returned as given."""
+    name, _, arch = platform.partition('_')
+    if name in LEGACY_MANYLINUX:
+        glibc = LEGACY_MANYLINUX[name]
+    elif name == 'manylinux' and arch.count('_') >= 2:
+        major, minor, arch = arch.split('_', 2)
+        glibc = (int(major), int(minor))
+    else:
+        return [platform]
+    tags = [f'manylinux_{glibc[0]}_{m}_{arch}'
+            for m in range(glibc[1], 4, -1)]
+    tags += [f'{legacy}_{arch}' for legacy, (_, m) in
+             LEGACY_MANYLINUX.items() if m <= glibc[1]]
+    return tags
+
+
 def target_options(python_version, platform) -> list:
     """pip's options for another interpreter / platform ('' = this one)."""
     if not python_version and not platform:
@@ -86,8 +110,8 @@ def target_options(python_version, platform) -> list:
     options = ['--only-binary=:all:', '--implementation', 'cp']
     if python_version:
         options += ['--python-version', python_version]
-    if platform:
-        options += ['--platform', platform]
+    for tag in platform_tags(platform) if platform else []:
+        options += ['--platform', tag]
     return options
 
 
@@ -113,6 +137,23 @@ def marker_environment(python_version, platform) -> dict:
     return env
 
 
+def _without_provided(path: str, tmp: str) -> str:
+    """A copy of a constraints file without torch/torchvision lines: they
+    are the target environment's (a pin for this machine's Python may not
+    exist for another) and are never downloaded."""
+    kept = []
+    with open(path) as f:
+        for line in f:
+            spec = line.split('#')[0].strip()
+            if spec and canonicalize_name(Requirement(spec).name) in PROVIDED:
+                continue
+            kept.append(line)
+    out = osp.join(tmp, osp.basename(path))
+    with open(out, 'w') as f:
+        f.writelines(kept)
+    return out
+
+
 def resolve(wheel: str, extras: str, constraints: list, options: list,
             python: str) -> list:
     """pip's resolution of ``wheel[extras]``: its report's install items."""
@@ -126,7 +167,7 @@ def resolve(wheel: str, extras: str, constraints: list, options: list,
         if options:
             cmd += ['--target', osp.join(tmp, 'target')]
         for path in constraints:
-            cmd += ['-c', path]
+            cmd += ['-c', _without_provided(path, tmp)]
         subprocess.run(cmd, check=True)
         with open(report) as f:
             return json.load(f)['install']
@@ -178,8 +219,8 @@ def main(argv=None) -> dict:
     parser.add_argument('--python-version', default='',
                         help='e.g. 3.12 (default: this interpreter)')
     parser.add_argument('--platform', default='',
-                        help='e.g. manylinux2014_x86_64 (default: this '
-                        'machine)')
+                        help='e.g. manylinux_2_28_x86_64, which also takes '
+                        'wheels for older glibc (default: this machine)')
     parser.add_argument('-c', '--constraint', action='append', default=[],
                         help='pip constraints file (repeatable)')
     parser.add_argument('--wheel-only', action='store_true',
