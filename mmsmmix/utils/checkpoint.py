@@ -49,15 +49,19 @@ class CheckpointFileError(ValueError):
 
 
 CONVERTER = 'tools/model_converters/smmix2mmsmmix.py'
-# Keys of the official DeiT / PVT-v1 models' first block.
-OFFICIAL_KEYS = ('blocks.0.attn.qkv.weight', 'block1.0.attn.q.weight')
+# The key of the first block of each official SMMix model (``model`` of a
+# release file): architecture -> key.
+OFFICIAL_KEYS = {
+    'deit': 'blocks.0.attn.qkv.weight',
+    'pvt': 'block1.0.attn.q.weight',
+}
 
 
 def official_release_hint(filename: str, checkpoint) -> str:
     """A sentence naming the converter if ``checkpoint`` is an official
     SMMix release (``model`` in timm / PVT-v1 names), else ''."""
     model = checkpoint.get('model') if isinstance(checkpoint, dict) else None
-    if isinstance(model, dict) and any(k in model for k in OFFICIAL_KEYS):
+    if isinstance(model, dict) and any(k in model for k in OFFICIAL_KEYS.values()):
         return (f'{filename} is an official SMMix release checkpoint; '
                 f'convert it first: python {CONVERTER} {filename} '
                 'converted.pth')

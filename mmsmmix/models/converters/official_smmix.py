@@ -16,6 +16,7 @@ from mmpretrain.models.backbones import VisionTransformer
 
 from mmsmmix.models.backbones import PyramidVisionTransformerV1
 from mmsmmix.utils import CheckpointMismatchError, load_local_checkpoint
+from mmsmmix.utils.checkpoint import OFFICIAL_KEYS
 
 HEADS = {'head.': 'head.layers.head.', 'token_head.': 'head.token_head.'}
 # timm DeiT name -> MMPretrain VisionTransformer name (regex, replacement).
@@ -56,13 +57,12 @@ def load_official_checkpoint(filename: str) -> dict:
 
 
 def _arch(model: Dict[str, torch.Tensor]) -> str:
-    if 'blocks.0.attn.qkv.weight' in model:
-        return 'deit'
-    if 'block1.0.attn.q.weight' in model:
-        return 'pvt'
+    for arch, key in OFFICIAL_KEYS.items():
+        if key in model:
+            return arch
     raise CheckpointMismatchError(
         'not an official SMMix DeiT or PVT-v1 model: neither '
-        "'blocks.0.attn.qkv.weight' (DeiT) nor 'block1.0.attn.q.weight' "
+        f"{OFFICIAL_KEYS['deit']!r} (DeiT) nor {OFFICIAL_KEYS['pvt']!r} "
         f'(PVT-v1) is present; first keys: {list(model)[:5]}')
 
 
