@@ -23,6 +23,8 @@ from mmengine.registry import Registry
 from mmpretrain import registry as mmpretrain_registry
 
 SCOPE = 'mmsmmix'
+
+
 def _child(name: str) -> Registry:
     parent = getattr(mmpretrain_registry, name)
     return Registry(
@@ -58,7 +60,7 @@ VISBACKENDS = _child('VISBACKENDS')
 
 def package_dir() -> str:
     """The folder of the imported ``mmsmmix`` package (holds ``.mim/``)."""
-    return osp.dirname(osp.abspath(__import__(SCOPE).__file__))
+    return osp.dirname(osp.abspath(__file__))
 
 
 def config_dir() -> str:

@@ -33,8 +33,8 @@ def load_config(args: argparse.Namespace, dataloaders=()) -> Config:
     """Read ``args.config`` and apply the options of ``add_runner_args``.
 
     The config's path and the datasets of ``dataloaders`` (top-level keys)
-    are checked first; ``ValueError`` (and its ``FileNotFoundError``-like
-    subclasses) carry one-line messages for the tool to print.
+    are checked first: ``FileNotFoundError`` (``DataPathError`` for a
+    dataset) carries a one-line message for the tool to print.
     """
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     if not osp.isfile(args.config):

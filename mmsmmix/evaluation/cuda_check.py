@@ -261,6 +261,8 @@ def run_check(setting: CheckSetting,
     with tempfile.TemporaryDirectory() as workdir:
         for method in methods:
             cfg = _load_cfg(setting, method)
+            if method == 'cutmix':  # the timed batch is CutMix's
+                num_classes = cfg.model.head.num_classes
             check, model, optim = check_method(cfg, method, setting, device,
                                                amp, workdir)
             log(f'{method:>10}: {setting.iters} steps, loss '
@@ -269,8 +271,7 @@ def run_check(setting: CheckSetting,
             checks.append(check)
             models[method] = (model, optim)
     data = random_batch(setting.image_shape, setting.batch_size,
-                        _load_cfg(setting, 'cutmix').model.head.num_classes,
-                        torch.Generator().manual_seed(1))
+                        num_classes, torch.Generator().manual_seed(1))
     times = step_times(models, data, device, setting.rounds, warmup=1)
     for check in checks:
         check.step_s = times[check.method]

@@ -56,8 +56,7 @@ def check_data_paths(cfg, dataloaders: Sequence[str]) -> None:
             looked for, and the ``--cfg-options`` that set it (every key of
             these dataloaders holding the same value).
     """
-    missing: Dict[str, List[Tuple[str, str]]] = {}
-    order = []
+    missing: Dict[str, List[Tuple[str, str]]] = {}  # in the order found
     checked = set()
     for loader in dataloaders:
         loader_cfg = cfg.get(loader)
@@ -74,20 +73,17 @@ def check_data_paths(cfg, dataloaders: Sequence[str]) -> None:
             if any(path.startswith(m + os.sep) for m in missing):
                 continue
             if not osp.exists(path):
-                if path not in missing:
-                    order.append(path)
-                    missing[path] = []
-                missing[path].append((key, value))
-    if not order:
+                missing.setdefault(path, []).append((key, value))
+    if not missing:
         return
-    path = order[0]
+    path = next(iter(missing))
     keys = missing[path]
     where = osp.abspath(path)
     relative = '' if osp.isabs(path) else (
         f', relative to the current directory {os.getcwd()}')
     options = ' '.join(f'{k}=...' for k, _ in keys)
-    more = f' ({len(order) - 1} more missing path(s) after it)' \
-        if len(order) > 1 else ''
+    more = f' ({len(missing) - 1} more missing path(s) after it)' \
+        if len(missing) > 1 else ''
     raise DataPathError(
         f'{keys[0][0]} = {keys[0][1]!r}: {where} does not exist{relative}. '
         f'Point the config at the dataset with --cfg-options {options}'

@@ -19,9 +19,9 @@ import json
 import os
 import os.path as osp
 import re
-import shutil
 import subprocess
 import sys
+import zipfile
 
 import pytest
 from mmengine.config import Config
@@ -31,6 +31,7 @@ from packaging.utils import canonicalize_name
 
 from mmsmmix.utils import load_local_checkpoint
 from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
+from tests.test_tools.test_dist_launch import free_port
 
 SMMIX_BASE = 'fashion_mnist/vit-mini-p7_smmix_1xb64_fmnist.py'
 USER_CONFIG = f"""_base_ = ['mmsmmix::{SMMIX_BASE}']
@@ -43,6 +44,15 @@ default_hooks = dict(logger=dict(interval=1))
 # What a user's environment already has: never installed from the
 # wheelhouse, never changed by installing mmsmmix.
 ENVIRONMENT = ('torch', 'torchvision')
+
+
+def wheel_requires(wheel: str) -> list:
+    """The Requires-Dist lines of a wheel's METADATA."""
+    with zipfile.ZipFile(wheel) as z:
+        meta = z.read(next(f for f in z.namelist()
+                           if f.endswith('.dist-info/METADATA'))).decode()
+    return [l[len('Requires-Dist: '):] for l in meta.splitlines()
+            if l.startswith('Requires-Dist: ')]
 
 
 def run(cmd, **kwargs):
@@ -172,7 +182,6 @@ def test_wheelhouse_leaves_torch_out(wheelhouse):
 
 
 def test_the_wheel_carries_configs_tools_and_model_index(wheelhouse):
-    import zipfile
     dest, _, _ = wheelhouse
     (wheel, ) = glob.glob(osp.join(dest, 'mmsmmix-*.whl'))
     files = set(zipfile.ZipFile(wheel).namelist())
@@ -188,11 +197,7 @@ def test_the_wheel_carries_configs_tools_and_model_index(wheelhouse):
         assert path in files, path
     assert not any('__pycache__' in f for f in files)
     # What pip is told: no torch, torchvision, mmcv or exact pins.
-    with zipfile.ZipFile(wheel) as z:
-        meta = z.read(next(f for f in files
-                           if f.endswith('.dist-info/METADATA'))).decode()
-    requires = [l[len('Requires-Dist: '):] for l in meta.splitlines()
-                if l.startswith('Requires-Dist: ')]
+    requires = wheel_requires(wheel)
     plain = [r for r in requires if 'extra ==' not in r]
     assert {canonicalize_name(Requirement(r).name) for r in plain} == {
         'mmpretrain', 'timm', 'numpy', 'matplotlib', 'setuptools'}
@@ -248,7 +253,7 @@ def test_installed_launcher_uses_the_package_environment(
     (tmp_path / 'mine.py').write_text(USER_CONFIG)
     script = osp.join(user_env['site'], 'mmsmmix', '.mim', 'tools',
                       'dist_train.sh')
-    env = clean_env(PATH='/usr/bin:/bin', PORT=str(_free_port()))
+    env = clean_env(PATH='/usr/bin:/bin', PORT=str(free_port()))
     env.pop('PYTHON', None)
     output = run(['bash', script, 'mine.py', '1', '--work-dir', 'w'],
                  cwd=tmp_path, env=env)
@@ -256,13 +261,6 @@ def test_installed_launcher_uses_the_package_environment(
             'environment mmsmmix is installed in)') in output
     assert 'loss_fine' in output and 'loss_con' in output
     _same_model_as_the_base(str(tmp_path / 'w'))
-
-
-def _free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope='module')
@@ -300,7 +298,7 @@ def test_mim_train_two_processes(user_env, mim, fmnist_root, tmp_path):
         USER_CONFIG.replace('indices=64', 'indices=128'))
     output = run([
         mim, 'train', 'mmsmmix', 'mine.py', '--gpus', '2', '--launcher',
-        'pytorch', '--port', str(_free_port()), '--work-dir', 'w'
+        'pytorch', '--port', str(free_port()), '--work-dir', 'w'
     ], cwd=tmp_path, env=clean_env())
     assert 'Distributed training: True' in output
     # 128 images / (2 processes x 32) = 2 iterations.
@@ -315,17 +313,11 @@ def test_dense_environment_needs_no_change(wheelhouse):
     dest, _, _ = wheelhouse
     mmcv = importlib.metadata.distribution('mmcv')
     assert mmcv.version.startswith('2.1')
-    import zipfile
     (wheel, ) = glob.glob(osp.join(dest, 'mmsmmix-*.whl'))
-    with zipfile.ZipFile(wheel) as z:
-        meta = z.read(next(f for f in z.namelist()
-                           if f.endswith('.dist-info/METADATA'))).decode()
     requires = [
-        l[len('Requires-Dist: '):] for l in meta.splitlines()
-        if l.startswith('Requires-Dist: ') and (
-            'extra ==' not in l or 'extra == "mim"' in l)
+        r.split(';')[0].strip() for r in wheel_requires(wheel)
+        if 'extra ==' not in r or 'extra == "mim"' in r
     ]
-    requires = [r.split(';')[0].strip() for r in requires]
     report = osp.join(dest, 'dense-report.json')
     run([
         sys.executable, '-m', 'pip', 'install', '--dry-run', '--no-index',
@@ -344,7 +336,6 @@ def test_dense_environment_needs_no_change(wheelhouse):
 def test_a_wheel_built_from_the_sdist_is_the_same(wheelhouse, tmp_path):
     """The sdist carries .mim (MANIFEST.in), and setup.py keeps it when
     building from the sdist, where configs/ and tools/ are absent."""
-    import zipfile
     dest, _, _ = wheelhouse
     (direct, ) = glob.glob(osp.join(dest, 'mmsmmix-*.whl'))
     run([
