@@ -59,12 +59,29 @@ def test_transmix_config():
 
 def test_mixpro_config():
     model, log_vars = _step('deit-small_mixpro_4xb256_in1k.py')
-    names = [type(a).__name__ for a in model.augments]
-    assert names == ['Mixup', 'CutMix', 'MixPro']
-    assert model.augment_probs == [0.25, 0.25, 0.5]
-    mixpro = model.augments[2]
-    assert mixpro.cell_tokens == 4 and mixpro.requires_mixed_attention
+    (mixpro, ) = model.augments  # MaskMix, Mixup and CutMix in one loop
+    assert type(mixpro).__name__ == 'MixPro'
+    assert (mixpro.cell_tokens, mixpro.maskmix_prob, mixpro.label_smoothing,
+            mixpro.area_lam) == (4, 0.5, 0.1, 'tokens')
+    assert mixpro.requires_mixed_attention
     assert model.token_layout().patch_size == (16, 16)
+    assert math.isfinite(float(log_vars['loss']))
+
+
+def test_mixpro_official_geometry_config():
+    """Patch 14 at 224 px: 4x4 cells of 4 tokens tile the 16x16 grid, and
+    the cell share is the token share."""
+    model, log_vars = _step('deit-small-p14_mixpro_4xb256_in1k.py')
+    (mixpro, ) = model.augments
+    assert (mixpro.masks, mixpro.partner, mixpro.area_lam) == (
+        'per_sample', 'randperm', 'cells')
+    layout = model.token_layout()
+    assert layout.patch_size == (14, 14) and tuple(layout.grid) == (16, 16)
+    mixpro.maskmix_prob = 1.
+    images = torch.randn(2, 3, 224, 224)
+    mixpro(images, torch.eye(2), model=model)
+    batch = mixpro._batch
+    assert torch.allclose(batch.lam_area, batch.tokens.mean(1))
     assert math.isfinite(float(log_vars['loss']))
 
 

@@ -21,21 +21,39 @@ def test_mrl_by_hand():
     clean = torch.tensor([[3., 1., 0.], [0., 2., 0.], [1., 1., 1.]])
     mixed = torch.tensor([[[2.5, 0., 0.], [0., 0., 3.5], [0., 0., -1.]]])
     relevance = torch.tensor([[0.7, 0.6, 1.0]])  # row 2 met its own class
+    # hinges: relu(2.5 - 3 + 1) = 0.5, relu(3.5 - 2 + 1) = 2.5,
+    # relu(-1 - 1 + 1) = 0; mask (1, 1, 0).
+    per_row = RankMixupLoss(mode='mrl', margin=1.0, loss_weight=0.5,
+                            mrl_mask='per_row')
+    assert per_row(clean, mixed, relevance).item() == pytest.approx(
+        0.5 * (0.5 + 2.5 + 0.) / 3)
+    # Official: the (3,) mask times the (3, 1) hinges is a (3, 3) matrix
+    # [[m_j * h_i]]; its mean over the 9 entries:
+    hinge, mask = [0.5, 2.5, 0.], [1., 1., 0.]
+    official = sum(m * h for h in hinge for m in mask) / 9
     loss = RankMixupLoss(mode='mrl', margin=1.0, loss_weight=0.5)
-    # hinges: relu(2.5 - 3 + 1) = 0.5, relu(3.5 - 2 + 1) = 2.5, row 2 masked;
-    # mean over the 3 rows (not over the 9 of the official broadcast).
-    expected = 0.5 * (0.5 + 2.5 + 0.) / 3
-    assert loss(clean, mixed, relevance).item() == pytest.approx(expected)
+    assert loss.mrl_mask == 'official'
+    assert loss(clean, mixed, relevance).item() == pytest.approx(
+        0.5 * official)
 
 
 def test_mrl_masks_each_row_on_its_own():
-    # The official (B,) x (B, 1) product would give mean(mask) * mean(hinge)
-    # = (1/2) * (4/2) = 1; per row it is (4 + 0) / 2 = 2.
+    # A hinge on the unmasked row only: per row (4 + 0) / 2 = 2; the official
+    # product gives mean(mask) * mean(hinge) = (1/2) * (4/2) = 1. A hinge on
+    # the masked row only: per row 0, official (1/2) * (4/2) = 1 again.
     clean = torch.zeros(2, 2)
-    mixed = torch.tensor([[[3., 0.], [0., 0.]]])
     relevance = torch.tensor([[0.5, 1.0]])
-    loss = RankMixupLoss(mode='mrl', margin=1.0, loss_weight=1.0)
-    assert loss(clean, mixed, relevance).item() == pytest.approx(2.0)
+    per_row = RankMixupLoss(mode='mrl', margin=1.0, loss_weight=1.0,
+                            mrl_mask='per_row')
+    official = RankMixupLoss(mode='mrl', margin=1.0, loss_weight=1.0)
+    first = torch.tensor([[[3., 0.], [-1., -1.]]])
+    second = torch.tensor([[[-1., -1.], [3., 0.]]])
+    assert per_row(clean, first, relevance).item() == pytest.approx(2.0)
+    assert per_row(clean, second, relevance).item() == pytest.approx(0.0)
+    assert official(clean, first, relevance).item() == pytest.approx(1.0)
+    assert official(clean, second, relevance).item() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match='mrl_mask'):
+        RankMixupLoss(mrl_mask='rows')
 
 
 def _conf(logits):

@@ -1,5 +1,6 @@
-"""MixPro batch augment: MaskMix and Progressive Attention Labeling."""
-import math
+"""MixPro batch augment: MaskMix and Progressive Attention Labeling, in the
+official training loop (MaskMix, else timm's Mixup/CutMix)."""
+from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import torch
@@ -7,38 +8,106 @@ import torch.nn.functional as F
 from mmpretrain.registry import BATCH_AUGMENTS
 
 from mmsmmix.models.probes import AttentionRecord
-from mmsmmix.ops import (attention_share, cell_token_mask,
+from mmsmmix.ops import (attention_share, cell_counts, cell_token_masks,
+                         check_partner_mode, cutmix, mixup, partner_index,
                          patch_attention_score, token_to_pixel_mask)
 from mmsmmix.utils import SyncedRandom, check_finite_positive
-from .smmix import token_grid_side
+from .smmix import smooth_labels, token_grid_side
+
+AREA_LAM_MODES = ('cells', 'tokens')
+MASK_MODES = ('per_sample', 'batch')
+
+
+@dataclass
+class MaskMixBatch:
+    """What a MaskMix batch hands from :meth:`MixPro.__call__` to
+    :meth:`MixPro.relabel`.
+
+    Attributes:
+        tokens (Tensor): (B, N) float, 1 on the tokens kept from the image.
+        lam_area (Tensor): (B,) the image's area share of the label.
+        pure (Tensor): (B, K) unsmoothed labels of the images.
+        partner (Tensor): (B,) index of each image's partner.
+        target (Tensor): (B, K) the area-mixed (smoothed) label.
+    """
+    tokens: torch.Tensor
+    lam_area: torch.Tensor
+    pure: torch.Tensor
+    partner: torch.Tensor
+    target: torch.Tensor
 
 
 @BATCH_AUGMENTS.register_module()
 class MixPro:
     """MixPro (Zhao et al., "MixPro: Data Augmentation with MaskMix and
-    Progressive Attention Labeling for Vision Transformer", ICLR 2023).
+    Progressive Attention Labeling for Vision Transformer", ICLR 2023), as
+    the official training loop runs it.
 
-    **MaskMix**: with ``r ~ Beta(alpha, alpha)``, ``ceil(cells * r)`` random
-    cells of ``cell_tokens`` x ``cell_tokens`` tokens keep the image and the
-    other cells come from its partner (the batch reversed), so every token
-    comes from exactly one image; ``lam_area`` is the kept share of tokens.
+    Each batch, with probability ``maskmix_prob`` **MaskMix**: with
+    ``r ~ Beta(alpha, alpha)``, ``ceil(G² r)`` of the ``G x G`` cells of
+    ``cell_tokens`` x ``cell_tokens`` tokens keep the image and the other
+    cells come from its partner, so every token comes from one image; the
+    label is ``lam_area * y + (1 - lam_area) * y_partner``. Otherwise timm's
+    batch Mixup (``mixup_alpha``) or, with probability ``cutmix_prob``,
+    CutMix (``cutmix_alpha``), each with the batch reversed, as the official
+    ``mixup_fn``. Every label is smoothed by ``label_smoothing`` (so the head
+    must be a soft cross-entropy without smoothing), except PAL's.
 
     **Progressive Attention Labeling** (``pal=True``), after the forward of
-    the mixed batch (no extra forward, as the official code): per image
+    the mixed batch (no extra forward): per MaskMix image
     ``lam = sim * lam_attn + (1 - sim) * lam_area``, where ``lam_attn`` is
     the class-to-patch attention share on the kept tokens and ``sim`` the
-    cosine between the area-mixed label and the softmax of that forward's
-    logits, which grows as the model learns. Unlike the official code (and
-    like OpenMixup's port) ``sim`` carries no gradient: a gradient through
-    the label weight would let the model lower its loss by moving its label
-    instead of its prediction. The official DeiT configs turn PAL off
-    (MaskMix only); ``pal=False`` does the same.
+    cosine between the smoothed area-mixed label and the softmax of that
+    forward's logits, which grows as the model learns; the label is then the
+    hard ``lam * y + (1 - lam) * y_partner`` (the official PAL loss has no
+    smoothing).
+
+    Defaults are the official code's. The switches that differ from it:
+
+    - ``masks='batch'``: one cell permutation for the whole batch (official:
+      one per image, ``'per_sample'``).
+    - ``partner='flip'``: MaskMix pairs with the batch reversed (official: a
+      ``randperm`` partner, ``'randperm'``).
+    - ``area_lam='tokens'``: ``lam_area`` is each image's kept share of
+      *tokens* (official: kept cells / all cells, ``'cells'``). The two
+      differ only when ``cell_tokens`` does not divide the grid: the last
+      row and column of cells are then cropped, and a cropped cell counts
+      as a whole one in ``'cells'``.
+    - ``detach_sim=True``: ``sim`` carries no gradient, as in OpenMixup's
+      port (official: it does, so the loss can also fall by moving the label
+      weight toward the prediction).
+    - ``maskmix_prob=1`` and ``label_smoothing=0`` make MixPro MaskMix alone
+      with unsmoothed labels, to combine with other augments in
+      ``MixImageClassifier`` under a smoothing head (PAL labels are then
+      smoothed too, and ``sim`` compares with the unsmoothed label).
+
+    The official DeiT configs turn PAL off; ``pal=False`` does the same.
+    With fewer than two cells a side every draw keeps all or nothing, so the
+    model is refused when it is built; with few cells, ``ceil(G² r) = G²``
+    for ``r > 1 - 1/G²`` leaves such batches unmixed, as in the official
+    code.
 
     Args:
         alpha (float): Beta parameter of the kept share. Defaults to 1.0.
-        cell_tokens (int): Cell side in tokens (the official DeiT configs:
-            56-px cells with 14-px patches, i.e. 4). Defaults to 4.
-        pal (bool): Relabel with attention. Defaults to True.
+        cell_tokens (int): Cell side in tokens (official DeiT: 56-px cells on
+            14-px patches, i.e. 4). Defaults to 4.
+        pal (bool): Relabel MaskMix batches with attention. Defaults to True.
+        maskmix_prob (float): Probability of MaskMix per batch (official
+            ``MASKMIX_PROB``). Defaults to 0.5.
+        mixup_alpha (float): Beta parameter of the Mixup branch. Defaults to
+            0.8.
+        cutmix_alpha (float): Beta parameter of the CutMix branch. Defaults
+            to 1.0.
+        cutmix_prob (float): Probability of CutMix rather than Mixup when
+            MaskMix is not drawn (timm's ``switch_prob``). Defaults to 0.5.
+        label_smoothing (float): Smoothing of the non-PAL labels. Defaults
+            to 0.1.
+        masks (str): ``'per_sample'`` or ``'batch'``. Defaults to
+            'per_sample'.
+        partner (str): ``'randperm'`` or ``'flip'``. Defaults to 'randperm'.
+        area_lam (str): ``'cells'`` or ``'tokens'``. Defaults to 'cells'.
+        detach_sim (bool): Stop the gradient through ``sim``. Defaults to
+            False.
         seed (int, optional): Seed of the draws; None takes the Runner's.
     """
 
@@ -50,25 +119,68 @@ class MixPro:
                  alpha: float = 1.0,
                  cell_tokens: int = 4,
                  pal: bool = True,
+                 maskmix_prob: float = 0.5,
+                 mixup_alpha: float = 0.8,
+                 cutmix_alpha: float = 1.0,
+                 cutmix_prob: float = 0.5,
+                 label_smoothing: float = 0.1,
+                 masks: str = 'per_sample',
+                 partner: str = 'randperm',
+                 area_lam: str = 'cells',
+                 detach_sim: bool = False,
                  seed: Optional[int] = None):
         check_finite_positive('MixPro', 'alpha', alpha)
+        check_finite_positive('MixPro', 'mixup_alpha', mixup_alpha)
+        check_finite_positive('MixPro', 'cutmix_alpha', cutmix_alpha)
         if int(cell_tokens) != cell_tokens or cell_tokens < 1:
             raise ValueError(
                 f'MixPro cell_tokens must be an integer >= 1, got '
                 f'{cell_tokens}')
+        for name, value in (('maskmix_prob', maskmix_prob),
+                            ('cutmix_prob', cutmix_prob)):
+            if not 0 <= value <= 1:
+                raise ValueError(
+                    f'MixPro {name} must be in [0, 1], got {value}')
+        if not 0 <= label_smoothing < 1:
+            raise ValueError('MixPro label_smoothing must be in [0, 1), got '
+                             f'{label_smoothing}')
+        for name, value, modes in (('masks', masks, MASK_MODES),
+                                   ('area_lam', area_lam, AREA_LAM_MODES)):
+            if value not in modes:
+                raise ValueError(
+                    f'MixPro {name} must be one of {modes}, got {value!r}')
+        check_partner_mode('MixPro', partner)
         self.alpha = alpha
         self.cell_tokens = int(cell_tokens)
         self.requires_mixed_attention = bool(pal)
+        self.maskmix_prob = maskmix_prob
+        self.mixup_alpha = mixup_alpha
+        self.cutmix_alpha = cutmix_alpha
+        self.cutmix_prob = cutmix_prob
+        self.label_smoothing = label_smoothing
+        self.masks = masks
+        self.partner = partner
+        self.area_lam = area_lam
+        self.detach_sim = bool(detach_sim)
         self.random = SyncedRandom(seed, stream='MixPro')
-        self._batch = None  # (token mask, lam_area, pure labels)
+        self._batch: Optional[MaskMixBatch] = None
 
     def check_layout(self, record: AttentionRecord, image_hw) -> None:
-        """Refuse a non-square grid or images that are not whole patches."""
-        token_grid_side(record, image_hw)
+        """Refuse a non-square grid, images that are not whole patches, or
+        cells so large that the grid holds fewer than two a side."""
+        side = token_grid_side(record, image_hw)
+        if self.cell_tokens >= side:
+            ph, pw = record.patch_size
+            raise ValueError(
+                f'MixPro cell_tokens={self.cell_tokens} covers the whole '
+                f'{side}x{side} token grid ({ph}x{pw}-px patches), so every '
+                'MaskMix draw would keep all or nothing of an image; use '
+                f'cell_tokens <= {max(side // 2, 1)} (cells are cropped to '
+                'the grid when they do not divide it)')
 
     def __call__(self, inputs: torch.Tensor, batch_score: torch.Tensor,
                  model) -> Tuple[torch.Tensor, torch.Tensor, None]:
-        """MaskMix a batch.
+        """Mix a batch: MaskMix, or Mixup/CutMix.
 
         Args:
             inputs (Tensor): (B, C, H, W) images.
@@ -76,46 +188,85 @@ class MixPro:
             model (MixImageClassifier): Gives the backbone's patch size.
 
         Returns:
-            tuple: Mixed images, area-mixed labels (replaced by
-            :meth:`relabel` when PAL is on) and None (no head extras).
+            tuple: Mixed images, smoothed mixed labels (replaced by
+            :meth:`relabel` in MaskMix batches when PAL is on) and None
+            (no head extras).
         """
+        pure = batch_score.float()
+        self._batch = None
+        if self.maskmix_prob < 1 and \
+                self.random.random() >= self.maskmix_prob:
+            if self.random.random() < self.cutmix_prob:
+                lam = self.random.beta(self.cutmix_alpha)
+                mixed, lam = cutmix(inputs, lam, self.random.rng)
+            else:
+                lam = self.random.beta(self.mixup_alpha)
+                mixed = mixup(inputs, lam)
+            score = lam * pure + (1 - lam) * pure.flip(0)
+            return mixed, smooth_labels(score, self.label_smoothing), None
+        return self._maskmix(inputs, pure, model)
+
+    def _maskmix(self, inputs: torch.Tensor, pure: torch.Tensor, model):
         record = model.token_layout()
         h, w = inputs.shape[-2:]
         record.grid = (h // record.patch_size[0], w // record.patch_size[1])
         side = token_grid_side(record, (h, w))
         share = self.random.beta(self.alpha)
-        tokens = cell_token_mask(side, self.cell_tokens, share,
-                                 self.random.rng).to(inputs.device)
-        pixels = token_to_pixel_mask(tokens, record.patch_size)
-        mixed = torch.where(pixels, inputs, inputs.flip(0))
-        lam = tokens.float().mean().item()
-        score = batch_score.float()
-        self._batch = (tokens.flatten(), lam, score)
-        return mixed, lam * score + (1 - lam) * score.flip(0), None
+        tokens = cell_token_masks(side, self.cell_tokens, share,
+                                  self.random.rng, len(inputs),
+                                  self.masks == 'per_sample').to(
+                                      inputs.device)
+        partner = partner_index(len(inputs), self.partner,
+                                self.random.rng).to(inputs.device)
+        pixels = token_to_pixel_mask(tokens, record.patch_size).unsqueeze(1)
+        mixed = torch.where(pixels, inputs, inputs[partner])
+        tokens = tokens.flatten(1).float()
+        if self.area_lam == 'cells':
+            cells, kept = cell_counts(side, self.cell_tokens, share)
+            lam = torch.full((len(inputs), ), kept / cells**2,
+                             device=inputs.device)
+        else:
+            lam = tokens.mean(dim=1)
+        lam = lam.unsqueeze(1)
+        target = smooth_labels(lam * pure + (1 - lam) * pure[partner],
+                               self.label_smoothing)
+        self._batch = MaskMixBatch(tokens, lam.squeeze(1), pure, partner,
+                                   target)
+        return mixed, target, None
 
     def relabel(self, score: torch.Tensor, record: AttentionRecord,
                 logits: torch.Tensor) -> torch.Tensor:
-        """Progressive Attention Labeling from the mixed forward.
+        """Progressive Attention Labeling from the mixed forward (MaskMix
+        batches; others keep ``score``).
 
         Args:
-            score (Tensor): (B, K) area-mixed labels.
+            score (Tensor): (B, K) the labels :meth:`__call__` returned.
             record (AttentionRecord): The probe's record of the mixed
                 forward.
-            logits (Tensor): (B, K) class logits of the mixed forward.
+            logits (Tensor): (B, K) class logits of the mixed forward (with
+                gradient).
 
         Returns:
-            Tensor: (B, K) ``lam_i * y_i + (1 - lam_i) * y_partner``.
+            Tensor: (B, K) hard ``lam_i * y_i + (1 - lam_i) * y_partner``.
         """
-        tokens, lam_area, pure = self._batch
+        batch = self._batch
+        if batch is None:
+            return score
         scores = patch_attention_score(record.attn, self.score,
                                        record.num_extra_tokens)
-        lam_attn = attention_share(scores, tokens)
-        sim = F.cosine_similarity(
-            score.float(), logits.detach().float().softmax(dim=1), dim=1)
-        lam = (sim * lam_attn + (1 - sim) * lam_area).unsqueeze(1).to(pure)
-        return lam * pure + (1 - lam) * pure.flip(0)
+        lam_attn = attention_share(scores, batch.tokens)
+        probs = logits.float().softmax(dim=1)
+        if self.detach_sim:
+            probs = probs.detach()
+        sim = F.cosine_similarity(batch.target, probs, dim=1)
+        lam = (sim * lam_attn + (1 - sim) * batch.lam_area).unsqueeze(1)
+        return lam * batch.pure + (1 - lam) * batch.pure[batch.partner]
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(alpha={self.alpha}, '
                 f'cell_tokens={self.cell_tokens}, '
-                f'pal={self.requires_mixed_attention})')
+                f'pal={self.requires_mixed_attention}, '
+                f'maskmix_prob={self.maskmix_prob}, '
+                f'label_smoothing={self.label_smoothing}, '
+                f"masks='{self.masks}', partner='{self.partner}', "
+                f"area_lam='{self.area_lam}', detach_sim={self.detach_sim})")

@@ -4,7 +4,7 @@ from typing import Optional, Tuple
 import torch
 from mmpretrain.registry import BATCH_AUGMENTS
 
-from mmsmmix.ops import (check_side_ratios, max_min_region_mix,
+from mmsmmix.ops import (check_side_ratios, max_min_region_mix, mixup,
                          patch_attention_score, region_sizes)
 from mmsmmix.ops.attention import SCORE_MODES
 from mmsmmix.utils import SyncedRandom, check_finite_positive
@@ -144,7 +144,7 @@ class SMMix:
         if self.random.random() >= self.switch_prob:
             lam = self.random.beta(self.mixup_alpha)
             self.last_branch, self.last_region_size = 'mixup', None
-            mixed = lam * inputs + (1 - lam) * inputs.flip(0)
+            mixed = mixup(inputs, lam)
             return mixed, lam * score + (1 - lam) * partner, None
 
         logits, record = model.clean_forward(inputs, self.score)

@@ -55,8 +55,13 @@ class MixImageClassifier(ImageClassifier):
     - one with ``requires_mixed_attention = True`` (TransMix, MixPro's PAL)
       has the forward of the *mixed* batch run inside the probe (statistic
       ``aug.score``) and relabels the batch from it and that forward's class
-      logits (no gradient): ``aug.relabel(score, record, logits)``, with no
-      extra backbone forward.
+      logits: ``aug.relabel(score, record, logits)``, with no
+      extra backbone forward. The logits carry gradient: ``relabel``
+      detaches them unless its label is meant to move with the prediction
+      (MixPro's official ``sim``).
+    - a head loss with ``requires_own_label = True`` (Decoupled Mixup's
+      reference pairing) gets ``own_label`` (B,), each image's class before
+      mixing, through ``head.loss``.
 
     Labels reach the head as (B, K) ``gt_score`` in every batch.
 
@@ -268,20 +273,34 @@ class MixImageClassifier(ImageClassifier):
         if getattr(aug, 'requires_mixed_attention', False):
             with self._probe.capture(aug.score) as record:
                 feats = self.extract_feat(inputs)
-            with torch.no_grad():
-                logits = self.head(feats)
-            score = aug.relabel(score, record, logits)
+            score = aug.relabel(score, record, self.head(feats))
         else:
             feats = self.extract_feat(inputs)
         for sample, sample_score in zip(data_samples, score):
             sample.set_gt_score(sample_score)
+        head_kwargs = self._own_label_kwargs(data_samples)
         if hasattr(aug, 'loss_terms'):
-            losses = self.head.loss(feats, data_samples)
+            losses = self.head.loss(feats, data_samples, **head_kwargs)
             losses.update(aug.loss_terms(self.head(feats), mix_info))
             return losses
-        if mix_info is None:
-            return self.head.loss(feats, data_samples)
-        return self.head.loss(feats, data_samples, mix_info=mix_info)
+        if mix_info is not None:
+            head_kwargs['mix_info'] = mix_info
+        return self.head.loss(feats, data_samples, **head_kwargs)
+
+    def _own_label_kwargs(self, data_samples: List[DataSample]) -> dict:
+        """``own_label`` (B,) for a head loss that declares
+        ``requires_own_label`` (Decoupled Mixup's reference pairing needs to
+        know which mixed class is each image's own), else nothing."""
+        loss_module = getattr(self.head, 'loss_module', None)
+        if not getattr(loss_module, 'requires_own_label', False):
+            return {}
+        if 'gt_label' not in data_samples[0]:
+            raise ValueError(
+                f'{type(loss_module).__name__} needs each image\'s own class '
+                '(gt_label), but the samples carry only gt_score')
+        return dict(own_label=torch.cat(
+            [s.gt_label for s in data_samples]).to(
+                data_samples[0].gt_score.device))
 
     def parse_losses(
         self, losses: Dict[str, torch.Tensor]

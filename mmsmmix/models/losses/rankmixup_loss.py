@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
 RANKMIXUP_MODES = ('mrl', 'mndcg')
+MRL_MASKS = ('official', 'per_row')
 
 
 @MODELS.register_module()
@@ -17,11 +18,15 @@ class RankMixupLoss(nn.Module):
     row is ``max(lam, 1 - lam)``, or exactly 1 for a row mixed with its own
     class (it is then not an augmented sample to rank).
 
-    - ``'mrl'`` (Mixup-based Ranking Loss): mean over all mixed rows of
-      ``[relevance < 1] * relu(max_logit(mixed) - max_logit(clean) +
-      margin)``. The official code multiplies a (B,) mask by a (B, 1)
-      difference, which broadcasts to (B, B) and averages every row's hinge
-      against every row's mask; here each row has its own mask.
+    - ``'mrl'`` (Mixup-based Ranking Loss): the hinges
+      ``relu(max_logit(mixed) - max_logit(clean) + margin)`` of the rows
+      with ``relevance < 1``. The official code multiplies the (B,) mask by
+      the (B, 1) hinges, which broadcasts to (B, B): its mean is
+      ``mean(mask) * mean(hinge)``, every row's hinge counted whether or not
+      that row met its own class. ``mrl_mask='official'`` (the default, as
+      published numbers were produced with it) computes exactly that, per
+      mixed batch; ``mrl_mask='per_row'`` gives each row its own mask,
+      ``mean(mask * hinge)``, which is what the paper describes.
     - ``'mndcg'`` (Mixup-based normalised DCG): per clean sample, the softmax
       confidences of ``[clean, mixed_1..k]`` (mixed ones sorted by
       relevance, descending) are discounted by ``log2(rank + 1)`` and
@@ -33,16 +38,23 @@ class RankMixupLoss(nn.Module):
         margin (float): Hinge margin of ``'mrl'`` (official: 2.0 on
             CIFAR, 1.0 on Tiny-ImageNet). Defaults to 2.0.
         loss_weight (float): The paper's ``alpha``. Defaults to 0.1.
+        mrl_mask (str): ``'official'`` or ``'per_row'``. Defaults to
+            'official'.
     """
 
     def __init__(self,
                  mode: str = 'mrl',
                  margin: float = 2.0,
-                 loss_weight: float = 0.1):
+                 loss_weight: float = 0.1,
+                 mrl_mask: str = 'official'):
         super().__init__()
         if mode not in RANKMIXUP_MODES:
             raise ValueError(f'RankMixupLoss mode must be one of '
                              f'{RANKMIXUP_MODES}, got {mode!r}')
+        if mrl_mask not in MRL_MASKS:
+            raise ValueError(f'RankMixupLoss mrl_mask must be one of '
+                             f'{MRL_MASKS}, got {mrl_mask!r}')
+        self.mrl_mask = mrl_mask
         if not margin >= 0:
             raise ValueError(
                 f'RankMixupLoss margin must be >= 0, got {margin}')
@@ -77,7 +89,11 @@ class RankMixupLoss(nn.Module):
         if self.mode == 'mrl':
             hinge = F.relu(mixed.amax(dim=2) - clean.amax(dim=1) +
                            self.margin)
-            loss = ((relevance < 1).to(hinge) * hinge).mean()
+            mask = (relevance < 1).to(hinge)  # (k, B)
+            if self.mrl_mask == 'official':
+                loss = (mask.mean(dim=1) * hinge.mean(dim=1)).mean()
+            else:
+                loss = (mask * hinge).mean()
         else:
             loss = (1 - self._ndcg(clean, mixed, relevance)).mean()
         return self.loss_weight * loss
