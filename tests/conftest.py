@@ -39,6 +39,21 @@ def tiny_vit_cfg(num_layers=2, embed_dims=64, num_heads=4, img_size=28,
         **kwargs)
 
 
+def record_mixes(augment) -> list:
+    """Spy on ``augment.mix``: the returned list receives the MixResult of
+    every later call, in order (what was drawn is in ``result.info``)."""
+    results = []
+    mix = augment.mix
+
+    def spy(*args, **kwargs):
+        result = mix(*args, **kwargs)
+        results.append(result)
+        return result
+
+    augment.mix = spy
+    return results
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)

@@ -15,7 +15,7 @@ model = dict(
         label_smoothing=0.1,
         min_side_ratio=0.25,
         max_side_ratio=0.75,
-        score='patch')),
+        attn_stat='patch')),
 )
 # token_head gets no gradient in Mixup batches.
 find_unused_parameters = True

@@ -44,7 +44,7 @@ model = dict(
             label_smoothing=0.1,
             min_side_ratio=0.25,
             max_side_ratio=0.75,
-            score='patch')),
+            attn_stat='patch')),
 )
 
 # MMPretrain's imagenet_bs64_swin_224 train pipeline without RandomErasing.

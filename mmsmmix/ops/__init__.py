@@ -1,20 +1,22 @@
 """Pure tensor operations of the mixing methods (no registry, no config)."""
-from .attention import patch_attention_score
+from .attention import ATTN_STATS, patch_attention_score
 from .boxes import attention_share, box_token_mask, cutmix_box
 from .cells import cell_counts, cell_token_masks, token_to_pixel_mask
 from .fmix import (binarise, low_frequency_noise, official_area,
                    official_low_frequency_noise, official_noise_shape)
+from .labels import mix_targets, smooth_labels, token_grid_side
 from .pairing import (PARTNER_MODES, check_partner_mode, cutmix, mixup,
                       partner_index)
-from .regions import (check_side_ratios, max_min_region_mix, region_sizes,
-                      window_sums)
+from .regions import (RegionMix, check_side_ratios, max_min_region_mix,
+                      region_sizes, window_box, window_sums)
 
 __all__ = [
-    'PARTNER_MODES', 'attention_share', 'binarise', 'box_token_mask',
-    'cell_counts', 'cell_token_masks', 'check_partner_mode',
-    'check_side_ratios', 'cutmix', 'cutmix_box', 'low_frequency_noise',
-    'max_min_region_mix', 'mixup', 'official_area',
-    'official_low_frequency_noise', 'official_noise_shape', 'partner_index',
-    'patch_attention_score', 'region_sizes', 'token_to_pixel_mask',
+    'ATTN_STATS', 'PARTNER_MODES', 'RegionMix', 'attention_share',
+    'binarise', 'box_token_mask', 'cell_counts', 'cell_token_masks',
+    'check_partner_mode', 'check_side_ratios', 'cutmix', 'cutmix_box',
+    'low_frequency_noise', 'max_min_region_mix', 'mix_targets', 'mixup',
+    'official_area', 'official_low_frequency_noise', 'official_noise_shape',
+    'partner_index', 'patch_attention_score', 'region_sizes',
+    'smooth_labels', 'token_grid_side', 'token_to_pixel_mask', 'window_box',
     'window_sums'
 ]

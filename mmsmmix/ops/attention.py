@@ -1,11 +1,12 @@
 """Reduce a ViT attention matrix to one importance score per patch."""
 import torch
 
-SCORE_MODES = ('patch', 'cls')
+#: The attention statistics an augment may read (``attn_stat``).
+ATTN_STATS = ('patch', 'cls')
 
 
 def patch_attention_score(attn: torch.Tensor,
-                          score: str = 'patch',
+                          attn_stat: str = 'patch',
                           num_extra_tokens: int = 1) -> torch.Tensor:
     """Score each patch token by how much attention it receives.
 
@@ -15,28 +16,29 @@ def patch_attention_score(attn: torch.Tensor,
             extra tokens (CLS first) before the N patch tokens. ``'patch'``
             needs all queries (Q = E+N); ``'cls'`` reads query 0, the CLS
             (Q may be 1, as in a class-attention block).
-        score (str): ``'patch'`` (the official SMMix statistic): the mean over
-            heads and patch queries of the patch-to-patch attention, i.e. the
-            column mean of ``attn[:, :, E:, E:]``. ``'cls'`` (TransMix and the
-            OpenMixup port): the CLS-to-patch row ``attn[:, :, 0, E:]``
-            averaged over heads.
+        attn_stat (str): ``'patch'`` (the official SMMix statistic): the mean
+            over heads and patch queries of the patch-to-patch attention,
+            i.e. the column mean of ``attn[:, :, E:, E:]``. ``'cls'``
+            (TransMix and the OpenMixup port): the CLS-to-patch row
+            ``attn[:, :, 0, E:]`` averaged over heads.
         num_extra_tokens (int): Number of tokens before the patches.
 
     Returns:
         Tensor: Scores of shape (B, N) in float32.
     """
-    if attn.dim() != 4 or (score == 'patch'
+    if attn.dim() != 4 or (attn_stat == 'patch'
                            and attn.shape[-1] != attn.shape[-2]):
         raise ValueError(
             "attn must have shape (B, heads, T, T) (or (B, heads, 1, T) for "
-            f"score='cls'), got {tuple(attn.shape)}")
+            f"attn_stat='cls'), got {tuple(attn.shape)}")
     e = num_extra_tokens
     attn = attn.float()
-    if score == 'patch':
+    if attn_stat == 'patch':
         return attn[:, :, e:, e:].mean(dim=(1, 2))
-    if score == 'cls':
+    if attn_stat == 'cls':
         if e < 1:
-            raise ValueError("score='cls' needs a CLS token "
+            raise ValueError("attn_stat='cls' needs a CLS token "
                              '(num_extra_tokens >= 1)')
         return attn[:, :, 0, e:].mean(dim=1)
-    raise ValueError(f'score must be one of {SCORE_MODES}, got {score!r}')
+    raise ValueError(
+        f'attn_stat must be one of {ATTN_STATS}, got {attn_stat!r}')

@@ -6,10 +6,37 @@ S x S score map is scored by its sum; each image receives, on its own
 least-attended window, its partner's most-attended window.
 """
 import math
-from typing import List, Tuple
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
+
+from .labels import mix_targets
+
+
+@dataclass
+class RegionMix:
+    """One SMMix branch on a batch (partner of image i: image B-1-i).
+
+    Attributes:
+        mixed (Tensor): (B, C, H, W) mixed images.
+        source_mask (Tensor): (B, S*S) bool, the cells pasted from the
+            partner (each image's destination window).
+        lam (float): Each image's own share of the area, ``1 - r²/S²``.
+        target_windows (Tensor): (B,) index of each image's least-attended
+            window (the destination), see :func:`window_box`.
+        source_windows (Tensor): (B,) index of each image's most-attended
+            window (what its partner receives).
+        targets (Tensor, optional): (B, K) ``lam * y + (1 - lam) * y_partner``
+            when targets were given.
+    """
+    mixed: torch.Tensor
+    source_mask: torch.Tensor
+    lam: float
+    target_windows: torch.Tensor
+    source_windows: torch.Tensor
+    targets: Optional[torch.Tensor] = None
 
 
 def check_side_ratios(min_side_ratio: float, max_side_ratio: float) -> None:
@@ -64,9 +91,33 @@ def window_sums(scores: torch.Tensor, region_size: int) -> torch.Tensor:
     return F.unfold(scores.unsqueeze(1), region_size, stride=1).sum(dim=1)
 
 
+def window_box(index: int, side: int,
+               region_size: int) -> Tuple[int, int, int, int]:
+    """Cells ``(top, left, bottom, right)`` (end exclusive) of a window.
+
+    Args:
+        index (int): Window index into the ``(S-r+1)**2`` positions in
+            raster order of the top-left corner, as :func:`window_sums`
+            orders them.
+        side (int): Grid side S.
+        region_size (int): Window side r.
+
+    Returns:
+        tuple[int, int, int, int]: The window's cell rectangle.
+    """
+    positions = side - region_size + 1
+    index = int(index)
+    if not 0 <= index < positions**2:
+        raise ValueError(f'window index {index} is out of range for r='
+                         f'{region_size} on a {side}x{side} grid')
+    top, left = divmod(index, positions)
+    return top, left, top + region_size, left + region_size
+
+
 def _window_cells(corner: torch.Tensor, side: int,
                   region_size: int) -> torch.Tensor:
-    """Token indices (raster order) of the windows with the given corners.
+    """Token indices (raster order) of the windows with the given corners
+    (the tensor form of :func:`window_box`).
 
     Args:
         corner (Tensor): (B,) window index into the (S-r+1)**2 positions.
@@ -82,9 +133,10 @@ def _window_cells(corner: torch.Tensor, side: int,
     return (rows * side + cols).flatten(1)
 
 
-def max_min_region_mix(
-        images: torch.Tensor, scores: torch.Tensor,
-        region_size: int) -> Tuple[torch.Tensor, torch.Tensor, float]:
+def max_min_region_mix(images: torch.Tensor,
+                       scores: torch.Tensor,
+                       region_size: int,
+                       targets: Optional[torch.Tensor] = None) -> RegionMix:
     """Paste each partner's most-attended region on the least-attended one.
 
     The partner of sample i is sample B-1-i (the batch reversed). Target i
@@ -95,12 +147,12 @@ def max_min_region_mix(
         images (Tensor): (B, C, H, W); H and W divisible by S.
         scores (Tensor): (B, S*S) or (B, S, S) patch scores.
         region_size (int): Region side r in cells, 1 <= r <= S.
+        targets (Tensor, optional): (B, K) targets to mix with ``lam``.
 
     Returns:
-        tuple: ``(mixed, source_mask, lam)``: mixed images (B, C, H, W) (a new
-        tensor; ``images`` is untouched), a bool (B, S*S) mask of the cells
-        pasted from the partner, and ``lam = 1 - r*r/(S*S)``, the target's
-        share of the area.
+        RegionMix: Mixed images (a new tensor; ``images`` is untouched), the
+        pasted cells, ``lam = 1 - r*r/(S*S)``, both windows of every image
+        and the mixed targets.
     """
     if images.dim() != 4:
         raise ValueError(
@@ -125,8 +177,9 @@ def max_min_region_mix(
             f'region_size must be in 1..{side}, got {region_size}')
 
     sums = window_sums(scores.float(), region_size)
-    dst = _window_cells(sums.argmin(dim=1), side, region_size)
-    src = _window_cells(sums.argmax(dim=1), side, region_size).flip(0)
+    target_windows, source_windows = sums.argmin(dim=1), sums.argmax(dim=1)
+    dst = _window_cells(target_windows, side, region_size)
+    src = _window_cells(source_windows, side, region_size).flip(0)
 
     ph, pw = h // side, w // side
     # (B, C, S, ph, S, pw) -> (B, S*S, C, ph, pw): one row per grid cell.
@@ -143,4 +196,11 @@ def max_min_region_mix(
     source_mask[rows, dst] = True
     # (S^2 - r^2) / S^2 as in the official code: the exact ratio, bit for bit
     lam = (side**2 - region_size**2) / side**2
-    return mixed, source_mask, lam
+    return RegionMix(
+        mixed=mixed,
+        source_mask=source_mask,
+        lam=lam,
+        target_windows=target_windows,
+        source_windows=source_windows,
+        targets=None if targets is None else mix_targets(
+            targets, lam, targets.flip(0)))

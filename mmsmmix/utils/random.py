@@ -2,7 +2,8 @@
 checkpoint must carry for a resumed run to equal the uninterrupted one."""
 import random
 import zlib
-from typing import Optional, Sequence
+from contextlib import contextmanager
+from typing import Iterator, Optional, Sequence
 
 import numpy as np
 import torch
@@ -104,3 +105,24 @@ def set_global_rng_state(state: dict) -> None:
     torch.set_rng_state(state['torch'])
     if 'cuda' in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state['cuda'])
+
+
+@contextmanager
+def seeded_global_generators(numpy_seed: int,
+                             torch_seed: int) -> Iterator[None]:
+    """Seed numpy's global generator and torch's CPU generator for the code
+    inside, and give both back their previous states afterwards.
+
+    Code that draws from the global generators (MMPretrain's batch
+    augments) then draws what the seeds say, and the rest of the process's
+    random sequence is as if it had not run.
+    """
+    numpy_state = np.random.get_state()
+    torch_state = torch.random.get_rng_state()
+    np.random.seed(numpy_seed)
+    torch.random.default_generator.manual_seed(torch_seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(numpy_state)
+        torch.random.set_rng_state(torch_state)

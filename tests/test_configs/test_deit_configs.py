@@ -14,6 +14,7 @@ from mmpretrain.structures import DataSample
 
 import mmsmmix  # noqa: F401  (registers modules)
 from mmsmmix.models import MixImageClassifier, SMMix, SMMixClsHead
+from tests.conftest import record_mixes
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SMMIX_CONFIGS = osp.join(REPO_ROOT, 'configs', 'smmix')
@@ -63,7 +64,7 @@ def test_deit_smmix_recipe(name, arch, channels):
     assert aug.mixup_alpha == 0.8
     assert aug.label_smoothing == 0.1
     assert (aug.min_side_ratio, aug.max_side_ratio) == (0.25, 0.75)
-    assert aug.score == 'patch'
+    assert aug.attn_stat == 'patch'
     # CutMix (and anything else inherited) is gone.
     assert set(cfg.model.train_cfg) == {'augments'}
 
@@ -106,6 +107,7 @@ def test_deit_smmix_train_step(name, arch, channels):
     assert model.backbone.patch_resolution == (14, 14)
     aug = model.augments[0]
     assert isinstance(aug, SMMix) and aug.switch_prob == 1.0
+    mixes = record_mixes(aug)
 
     data = dict(
         inputs=[
@@ -119,8 +121,9 @@ def test_deit_smmix_train_step(name, arch, channels):
     model.train()
     log_vars = model.train_step(data, optim_wrapper)
 
-    assert aug.last_branch == 'smmix'
-    assert 3 <= aug.last_region_size <= 10  # sides 3..10 on the 14x14 grid
+    (drawn, ) = [m.info for m in mixes]
+    assert drawn['branch'] == 'smmix'
+    assert 3 <= drawn['region_size'] <= 10  # sides 3..10 on the 14x14 grid
     for key in ('loss_cls', 'loss_fine', 'loss_con'):
         assert key in log_vars, f'{key} missing from {list(log_vars)}'
         assert math.isfinite(float(log_vars[key])), (key, log_vars[key])

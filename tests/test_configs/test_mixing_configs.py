@@ -31,12 +31,12 @@ def _step(name, **augment_update):
 
 def test_fmix_config():
     model, log_vars = _step('deit-small_fmix_4xb256_in1k.py')
-    assert [type(a).__name__ for a in model.augments] == ['Mixup', 'FMix']
+    assert [a.name for a in model.augments] == ['Mixup', 'FMix']
     fmix = model.augments[1]
     assert isinstance(fmix, FMix) and fmix.alpha == 1.0
     images = torch.randn(2, 3, 224, 224)
-    fmix(images, torch.eye(2))
-    assert fmix.last_mask.shape == (224, 224)  # masks at the input size
+    mask = fmix.mix(images, torch.eye(2)).info['mask']
+    assert mask.shape == (224, 224)  # masks at the input size
     assert math.isfinite(float(log_vars['loss']))
 
 
@@ -50,10 +50,10 @@ def test_smmix_dm_config():
 
 def test_transmix_config():
     model, log_vars = _step('deit-small_transmix_4xb256_in1k.py')
-    assert [type(a).__name__ for a in model.augments] == ['Mixup',
-                                                          'TransMix']
-    assert model.augment_probs == [0.2, 0.8]
-    assert model._probe is not None  # attention read on the 14x14 grid
+    assert [a.name for a in model.augments] == ['Mixup', 'TransMix']
+    assert model.switch.probs == [0.2, 0.8]
+    layout, _ = model.mix_context.configured_layout()
+    assert tuple(layout.grid) == (14, 14)  # attention read on this grid
     assert math.isfinite(float(log_vars['loss']))
 
 
@@ -63,8 +63,8 @@ def test_mixpro_config():
     assert type(mixpro).__name__ == 'MixPro'
     assert (mixpro.cell_tokens, mixpro.maskmix_prob, mixpro.label_smoothing,
             mixpro.area_lam) == (4, 0.5, 0.1, 'tokens')
-    assert mixpro.requires_mixed_attention
-    assert model.token_layout().patch_size == (16, 16)
+    assert mixpro.pal
+    assert model.mix_context.token_layout().patch_size == (16, 16)
     assert math.isfinite(float(log_vars['loss']))
 
 
@@ -75,12 +75,12 @@ def test_mixpro_official_geometry_config():
     (mixpro, ) = model.augments
     assert (mixpro.masks, mixpro.partner, mixpro.area_lam) == (
         'per_sample', 'randperm', 'cells')
-    layout = model.token_layout()
+    layout = model.mix_context.token_layout()
     assert layout.patch_size == (14, 14) and tuple(layout.grid) == (16, 16)
     mixpro.maskmix_prob = 1.
     images = torch.randn(2, 3, 224, 224)
-    mixpro(images, torch.eye(2), model=model)
-    batch = mixpro._batch
+    batch = mixpro.mix(images, torch.eye(2),
+                       model.mix_context).info['batch']
     assert torch.allclose(batch.lam_area, batch.tokens.mean(1))
     assert math.isfinite(float(log_vars['loss']))
 

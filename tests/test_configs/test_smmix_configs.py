@@ -13,6 +13,7 @@ from mmpretrain.structures import DataSample
 
 from mmsmmix.models import MixImageClassifier
 from mmsmmix.models.probes import build_attention_probe
+from tests.conftest import record_mixes
 from tests.test_configs.test_deit_configs import SMMIX_CONFIGS, _build, _load
 
 MODELS_ = {  # config prefix: (backbone type, token width, grid side)
@@ -62,10 +63,11 @@ def test_smmix_config_step_on_expected_grid(name):
     record, size = build_attention_probe(model.backbone).configured_layout()
     assert size == (224, 224) and record.grid == (side, side)
 
+    mixes = record_mixes(model.augments[0])
     log_vars = _step(model)
-    aug = model.augments[0]
-    assert aug.last_branch == 'smmix'
-    assert int(side * .25) <= aug.last_region_size <= int(side * .75)
+    (drawn, ) = [m.info for m in mixes]
+    assert drawn['branch'] == 'smmix'
+    assert int(side * .25) <= drawn['region_size'] <= int(side * .75)
     for key in ('loss_cls', 'loss_fine', 'loss_con'):
         assert math.isfinite(float(log_vars[key])), (key, log_vars)
     assert float(log_vars['loss_fine']) > 0
@@ -78,7 +80,7 @@ def test_baseline_config_step(name):
     model = _build(cfg)
     assert isinstance(model, MixImageClassifier)
     assert type(model.backbone).__name__ == kind
-    assert [type(a).__name__ for a in model.augments] == ['Mixup', 'CutMix']
+    assert [a.name for a in model.augments] == ['Mixup', 'CutMix']
     assert isinstance(model.head.loss_module, LabelSmoothLoss)
     assert model.head.layers.head.in_features == width
     log_vars = _step(model)
@@ -141,13 +143,15 @@ def test_metafile_lists_every_config_with_real_sizes():
 
 
 def test_cait_cls_statistic_trains():
-    """score='cls' on CaiT reads the class-attention block (1 query row,
-    one extra token) and the SMMix step runs on the 14x14 grid."""
+    """attn_stat='cls' on CaiT reads the class-attention block (1 query
+    row, one extra token) and the SMMix step runs on the 14x14 grid."""
     cfg = _load('cait-xxs24_smmix_4xb256_in1k.py')
-    cfg.model.train_cfg.augments.update(switch_prob=1.0, score='cls')
+    cfg.model.train_cfg.augments.update(switch_prob=1.0, attn_stat='cls')
     model = _build(cfg)
-    _, record = model.clean_forward(torch.randn(2, 3, 224, 224), 'cls')
+    _, record = model.mix_context.clean_forward(
+        torch.randn(2, 3, 224, 224), 'cls')
     assert record.attn.shape == (2, 4, 1, 197) and record.grid == (14, 14)
+    mixes = record_mixes(model.augments[0])
     log_vars = _step(model)
-    assert model.augments[0].last_branch == 'smmix'
+    assert [m.info['branch'] for m in mixes] == ['smmix']
     assert math.isfinite(float(log_vars['loss_fine']))

@@ -20,7 +20,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from tests.conftest import tiny_vit_cfg
+from tests.conftest import record_mixes, tiny_vit_cfg
 
 WORLD_SIZE = 2
 STEPS = 8
@@ -90,7 +90,7 @@ def _worker(rank: int, port: int, out_dir: str, root: str) -> None:
             module=model, find_unused_parameters=True)
         optim = OptimWrapper(
             torch.optim.AdamW(ddp.parameters(), lr=1e-3, weight_decay=0.05))
-        augment = model.augments[0]
+        mixes = record_mixes(model.augments[0])
 
         draws, losses = [], []
         for images, labels in _rank_data(root, rank):
@@ -100,7 +100,8 @@ def _worker(rank: int, port: int, out_dir: str, root: str) -> None:
                     DataSample().set_gt_label(int(y)) for y in labels
                 ])
             log_vars = ddp.train_step(data, optim)
-            draws.append([augment.last_branch, augment.last_region_size])
+            drawn = mixes[-1].info
+            draws.append([drawn['branch'], drawn.get('region_size')])
             losses.append(float(log_vars['loss']))
 
         with open(osp.join(out_dir, f'rank{rank}.json'), 'w') as f:

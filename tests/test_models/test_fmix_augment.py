@@ -87,10 +87,11 @@ def test_official_mode_equals_hand_computation(h, w):
         images = torch.randn(batch, 3, h, w, generator=torch.Generator(
         ).manual_seed(step))
         score = torch.eye(batch)
-        mixed, label = aug(images, score)
+        result = aug.mix(images, score)
+        mixed, label, mask = result.inputs, result.targets, result.info['mask']
         ref_mixed, ref_label, ref_mask, lam, index = _official_batch_by_hand(
             rng, images, score, 1.0, 3.0)
-        assert torch.equal(aug.last_mask, ref_mask)
+        assert torch.equal(mask, ref_mask)
         assert torch.equal(mixed, ref_mixed)
         assert torch.equal(label, ref_label)
         # The label weight is the drawn lam, not the mask's area share.
@@ -110,10 +111,11 @@ def test_legacy_switches_equal_the_earlier_algorithm():
         images = torch.randn(batch, 3, h, w, generator=torch.Generator(
         ).manual_seed(step))
         score = torch.rand(batch, 6)
-        mixed, label = aug(images, score)
+        result = aug.mix(images, score)
+        mixed, label, mask = result.inputs, result.targets, result.info['mask']
         ref_mixed, ref_label, ref_mask = _legacy_batch_by_hand(
             rng, images, score, 0.7, 2.5)
-        assert torch.equal(aug.last_mask, ref_mask)
+        assert torch.equal(mask, ref_mask)
         assert torch.equal(mixed, ref_mixed)
         assert torch.equal(label, ref_label)
 
@@ -122,7 +124,9 @@ def test_each_default_differs_from_its_legacy_switch():
     images = _constant_images(8)
     score = torch.eye(8)
     default = FMix(seed=2)
-    mixed, label = default(images, score)
+    result = default.mix(images, score)
+    mixed, label, default_mask = (result.inputs, result.targets,
+                                  result.info['mask'])
     assert repr(default) == ("FMix(alpha=1.0, decay_power=3.0, "
                              "spectrum='official', label_weight='beta', "
                              "partner='randperm')")
@@ -130,8 +134,9 @@ def test_each_default_differs_from_its_legacy_switch():
     # label_weight: the default weights labels by the drawn Beta value,
     # 'area' by the mask's area share (same draws otherwise).
     area_mode = FMix(seed=2, label_weight='area')
-    _, area_label = area_mode(images, score)
-    area = area_mode.last_mask.sum().item()
+    result = area_mode.mix(images, score)
+    area_label, area_mask = result.targets, result.info['mask']
+    area = area_mask.sum().item()
     assert area == int(round(lam * 28 * 20))
     assert torch.allclose(label.sum(1), torch.ones(8))
     weights = label.max(1).values  # images that met another image
@@ -142,17 +147,18 @@ def test_each_default_differs_from_its_legacy_switch():
     # spectrum: official masks cut each row at most twice; the full
     # spectrum makes different, 2-D masks from the same seed.
     full = FMix(seed=2, spectrum='full')
-    full(images, score)
-    assert not torch.equal(full.last_mask, default.last_mask)
-    for mask in (default.last_mask, area_mode.last_mask):
+    full_mask = full.mix(images, score).info['mask']
+    assert not torch.equal(full_mask, default_mask)
+    for mask in (default_mask, area_mask):
         assert (mask != mask.roll(1, dims=1)).sum(1).max().item() <= 2
     # partner: the default draws a permutation, 'flip' reverses the batch.
-    index = (mixed[:, 0] * (~default.last_mask)).amax((1, 2)) - 1
+    index = (mixed[:, 0] * (~default_mask)).amax((1, 2)) - 1
     assert not torch.equal(index.long(), torch.arange(7, -1, -1))
     flip = FMix(seed=2, partner='flip')
-    flip_mixed, _ = flip(images, score)
-    assert torch.equal(flip.last_mask, default.last_mask)
-    flip_index = (flip_mixed[:, 0] * (~flip.last_mask)).amax((1, 2)) - 1
+    result = flip.mix(images, score)
+    flip_mixed, flip_mask = result.inputs, result.info['mask']
+    assert torch.equal(flip_mask, default_mask)
+    flip_index = (flip_mixed[:, 0] * (~flip_mask)).amax((1, 2)) - 1
     assert torch.equal(flip_index.long(), torch.arange(7, -1, -1))
 
 
@@ -162,11 +168,14 @@ def test_area_equals_label_weight_per_image(batch, partner):
     aug = FMix(alpha=1.0, seed=3, label_weight='area', partner=partner)
     images = _constant_images(batch)
     score = torch.eye(batch)
-    mixed, mixed_score = aug(images, score)
+    result = aug.mix(images, score)
+    mixed, mixed_score, mask = result.inputs, result.targets, result.info[
+        'mask']
+    assert result.info['lam'] == mask.sum().item() / mask.numel()
     own = (mixed[:, 0] == images[:, 0]).flatten(1).sum(1).float()
-    area = aug.last_mask.sum().item()
+    area = mask.sum().item()
     # Each pixel outside the mask names the partner.
-    partners = (mixed[:, 0] * (~aug.last_mask)).amax((1, 2)).long() - 1
+    partners = (mixed[:, 0] * (~mask)).amax((1, 2)).long() - 1
     if partner == 'flip':
         assert torch.equal(partners, torch.arange(batch - 1, -1, -1))
     for i in range(batch):

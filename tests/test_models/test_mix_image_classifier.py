@@ -8,7 +8,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import mmsmmix  # noqa: F401
-from tests.conftest import tiny_vit_cfg
+from tests.conftest import record_mixes, tiny_vit_cfg
 from mmsmmix.models.classifiers import MixImageClassifier
 
 NUM_CLASSES = 10
@@ -56,6 +56,7 @@ def test_train_step_smmix_odd_batch():
     assert isinstance(model, MixImageClassifier)
     model.train()
     before = _snapshot(model.head.token_head)
+    mixes = record_mixes(model.augments[0])
     log_vars = model.train_step(_data(), _sgd(model))
     for key in ('loss', 'loss_cls', 'loss_fine', 'loss_con'):
         assert torch.isfinite(torch.as_tensor(log_vars[key])), key
@@ -66,7 +67,7 @@ def test_train_step_smmix_odd_batch():
         float(log_vars['loss_cls']) + float(log_vars['loss_fine']) +
         float(log_vars['loss_con']), rel=1e-5)
     assert _changed(before, model.head.token_head) == {'weight', 'bias'}
-    assert model.training and model.augments[0].last_branch == 'smmix'
+    assert model.training and [m.info['branch'] for m in mixes] == ['smmix']
 
 
 def test_train_step_mixup_only_loss_cls():

@@ -15,9 +15,9 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import mmsmmix  # noqa: F401
-from mmsmmix.models.probes import AttentionRecord
+from mmsmmix.models.probes import AttentionRecord, build_attention_probe
 from mmsmmix.ops import cell_token_masks
-from tests.conftest import tiny_vit_cfg
+from tests.conftest import record_mixes, tiny_vit_cfg
 
 SEED = 3
 K = 10
@@ -102,12 +102,13 @@ def test_maskmix_equals_official(cell_tokens):
     aug = model.augments[0]
     images = torch.rand(5, 1, 28, 28)
     labels = [0, 3, 3, 7, 9]
-    mixed, score, info = aug(images, _one_hot(labels), model=model)
+    result = aug.mix(images, _one_hot(labels), model.mix_context)
+    mixed, score = result.inputs, result.targets
     official = _official_maskmix(images, labels, _stream(), cell_tokens)
-    assert info is None
+    assert result.head_kwargs == {} and result.info['branch'] == 'maskmix'
     assert torch.equal(mixed, official['mixed'])
     assert torch.allclose(score, official['targets'], atol=1e-6)
-    batch = aug._batch
+    batch = result.info['batch']
     assert torch.equal(batch.partner, official['index'])
     assert torch.equal(batch.tokens, official['token_mask'])
     # lam is the cell share even though cells are cropped (7 = 2+2+2+1).
@@ -146,13 +147,14 @@ def test_pal_loss_and_gradient_equal_official():
     aug = model.augments[0]
     labels = [1, 4, 4, 8]
     images = torch.rand(4, 1, 28, 28)
-    _, score, _ = aug(images, _one_hot(labels), model=model)
+    result = aug.mix(images, _one_hot(labels), model.mix_context)
     official = _official_maskmix(images, labels, _stream(), 2)
     rows, record = _crafted_record(4)
     logits = torch.randn(4, K, generator=torch.Generator().manual_seed(1))
 
     ours_in = logits.clone().requires_grad_()
-    label = aug.relabel(score, record, ours_in)
+    assert result.relabel.attn_stat == 'cls'
+    label = result.relabel.fn(record, ours_in)
     assert torch.allclose(label.sum(1), torch.ones(4))
     assert label.min() == 0  # hard: PAL labels are not smoothed
     ours = -(label * ours_in.log_softmax(1)).sum(1).mean()
@@ -168,9 +170,9 @@ def test_pal_loss_and_gradient_equal_official():
     # detach_sim=True: same value, gradient without the path through sim.
     detached = _model(cell_tokens=2, maskmix_prob=1., detach_sim=True)
     aug = detached.augments[0]
-    aug(images, _one_hot(labels), model=detached)
+    result = aug.mix(images, _one_hot(labels), detached.mix_context)
     plain_in = logits.clone().requires_grad_()
-    label = aug.relabel(score, record, plain_in)
+    label = result.relabel.fn(record, plain_in)
     loss = -(label * plain_in.log_softmax(1)).sum(1).mean()
     loss.backward()
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
@@ -188,18 +190,22 @@ def test_mixup_and_cutmix_branches_are_timms():
     # Mixup: maskmix coin (never MaskMix at p=0), cutmix coin, Beta(0.8).
     model = _model(maskmix_prob=0., cutmix_prob=0.)
     aug = model.augments[0]
-    mixed, score, _ = aug(images, _one_hot(labels), model=model)
+    result = aug.mix(images, _one_hot(labels), model.mix_context)
+    mixed, score = result.inputs, result.targets
+    assert result.info['branch'] == 'mixup'
     rng = _stream()
     rng.random(), rng.random()
     lam = rng.beta(0.8, 0.8)
     assert torch.allclose(mixed, lam * images + (1 - lam) * images.flip(0))
     assert torch.allclose(score, lam * y + (1 - lam) * y.flip(0), atol=1e-6)
-    assert aug.relabel(score, None, None) is score  # PAL: MaskMix only
+    assert result.relabel is None  # PAL: MaskMix batches only
 
     # CutMix: timm's box (centre y then x), lam corrected to the box.
     model = _model(maskmix_prob=0., cutmix_prob=1.)
     aug = model.augments[0]
-    mixed, score, _ = aug(images, _one_hot(labels), model=model)
+    result = aug.mix(images, _one_hot(labels), model.mix_context)
+    mixed, score = result.inputs, result.targets
+    assert result.info['branch'] == 'cutmix'
     rng = _stream()
     rng.random(), rng.random()
     lam = rng.beta(1., 1.)
@@ -223,7 +229,8 @@ def test_switches_away_from_official():
                    partner='flip', area_lam='tokens', label_smoothing=0.,
                    detach_sim=True)
     aug = model.augments[0]
-    mixed, score, _ = aug(images, _one_hot(labels), model=model)
+    result = aug.mix(images, _one_hot(labels), model.mix_context)
+    mixed, score = result.inputs, result.targets
     rng = _stream()
     share = rng.beta(1., 1.)
     keep = math.ceil(16 * share)
@@ -237,11 +244,11 @@ def test_switches_away_from_official():
     y = _one_hot(labels)
     assert torch.allclose(score, lam * y + (1 - lam) * y.flip(0))
     if keep % 4 and lam != keep / 16:  # a cropped cell was drawn
-        assert aug._batch.lam_area[0].item() != pytest.approx(keep / 16)
+        assert result.info['lam'][0].item() != pytest.approx(keep / 16)
 
     rows, record = _crafted_record(4)
     logits = torch.tensor([[2., 0.] + [0.] * 8] * 4)
-    relabelled = aug.relabel(score, record, logits)
+    relabelled = result.relabel.fn(record, logits)
     for i in range(4):
         attn = rows[i, 1:]
         lam_attn = (attn * tokens.flatten().float()).sum() / attn.sum()
@@ -262,8 +269,9 @@ def test_switches_away_from_official():
              train_cfg=dict(augments=dict(type='MixPro', cell_tokens=2,
                                           maskmix_prob=1., seed=SEED))))
     aug = tiled.augments[0]
-    aug(torch.rand(3, 1, 32, 32), _one_hot([1, 2, 3]), model=tiled)
-    assert torch.allclose(aug._batch.lam_area, aug._batch.tokens.mean(1))
+    batch = aug.mix(torch.rand(3, 1, 32, 32), _one_hot([1, 2, 3]),
+                    tiled.mix_context).info['batch']
+    assert torch.allclose(batch.lam_area, batch.tokens.mean(1))
 
 
 def test_bad_layout_and_arguments():
@@ -296,19 +304,44 @@ def test_bad_layout_and_arguments():
 
 
 def test_training_step_uses_pal_labels():
+    """Through the classifier: the targets the head learns from are PAL's,
+    recomputed here by hand from an independent capture of the mixed
+    forward, and the loss is their cross-entropy."""
     model = _model(cell_tokens=2, maskmix_prob=1.)
     model.train()
-    samples = [DataSample().set_gt_label(k) for k in (1, 4, 8)]
+    labels = (1, 4, 8)
+    samples = [DataSample().set_gt_label(k) for k in labels]
+    data = model.data_preprocessor(
+        dict(inputs=torch.rand(3, 1, 28, 28) * 255, data_samples=samples),
+        True)
+    mixes = record_mixes(model.augments[0])
+    losses = model.loss(data['inputs'], data['data_samples'])
+    (result, ) = mixes
+    batch = result.info['batch']
+
+    probe = build_attention_probe(model.backbone)
+    with torch.no_grad(), probe.capture('cls') as record:
+        logits = model.head(model.extract_feat(result.inputs))
+    attn = record.attn[:, :, 0, 1:].mean(1)  # CLS row, head mean
+    lam_attn = (attn * batch.tokens).sum(1) / attn.sum(1)
+    probs = logits.softmax(1)
+    sim = (batch.target * probs).sum(1) / (
+        batch.target.norm(dim=1) * probs.norm(dim=1))
+    lam = (sim * lam_attn + (1 - sim) * batch.lam_area)[:, None]
+    y = _one_hot(labels)
+    expected = lam * y + (1 - lam) * y[batch.partner]
+    score = torch.stack([s.gt_score for s in data['data_samples']])
+    assert torch.allclose(score, expected, atol=1e-6)
+    assert score.min() == 0  # hard: no smoothing in PAL batches
+    assert not torch.allclose(score, batch.target)  # relabelled
+    ce = -(expected * logits.log_softmax(1)).sum(1).mean()
+    assert losses['loss'].item() == pytest.approx(ce.item(), rel=1e-5)
+
     before = [p.detach().clone() for p in model.parameters()]
     log_vars = model.train_step(
-        dict(inputs=torch.rand(3, 1, 28, 28) * 255, data_samples=samples),
+        dict(inputs=torch.rand(3, 1, 28, 28) * 255,
+             data_samples=[DataSample().set_gt_label(k) for k in labels]),
         OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)))
     assert torch.isfinite(log_vars['loss'])
     assert any(not torch.equal(a, b)
                for a, b in zip(before, model.parameters()))
-    # The head learned from PAL's hard labels: two classes, no smoothing.
-    score = torch.stack([s.gt_score for s in samples]).detach()
-    assert torch.allclose(score.sum(1), torch.ones(3))
-    assert ((score > 0).sum(1) <= 2).all() and score.min() == 0
-    batch = model.augments[0]._batch
-    assert not torch.allclose(score, batch.target)  # relabelled

@@ -150,7 +150,7 @@ def test_bad_mode_is_rejected():
     ([float('inf'), float('-inf')], False),
 ])
 def test_all_finite(values, expected):
-    from mmsmmix.models.classifiers.mix_image_classifier import all_finite
+    from mmsmmix.models.classifiers.nonfinite_guard import all_finite
     tensor = torch.zeros(4, 7)
     tensor.view(-1)[5:5 + len(values)] = torch.tensor(values)
     assert bool(all_finite(tensor)) is expected

@@ -2,6 +2,7 @@
 batches (per-sample relevance, same-class rows, odd batch, synced draws) and
 a training step whose loss is the clean cross-entropy plus the ranking
 term."""
+import copy
 import math
 
 import pytest
@@ -98,7 +99,7 @@ def test_mixed_batches_and_relevance():
     aug = RankMixup(alpha=1.0, num_mixups=3, seed=0)
     images = torch.arange(5.).view(5, 1, 1, 1).expand(5, 1, 4, 4)
     labels = torch.tensor([0, 1, 1, 2, 3])
-    mixed, relevance = aug.mix(images, F.one_hot(labels, 4).float())
+    mixed, relevance = aug.mix_batches(images, F.one_hot(labels, 4).float())
     assert mixed.shape == (15, 1, 4, 4) and relevance.shape == (3, 5)
     twin = RankMixup(alpha=1.0, num_mixups=3, seed=0)
     for j in range(3):
@@ -145,7 +146,8 @@ def test_loss_is_clean_ce_plus_ranking(mode, num_mixups):
     twin = RankMixup(num_mixups=num_mixups, loss=dict(
         type='RankMixupLoss', mode=mode, margin=2.0, loss_weight=0.1),
         seed=0)
-    mixed, relevance = twin.mix(images, F.one_hot(labels, 10).float())
+    mixed, relevance = twin.mix_batches(images,
+                                        F.one_hot(labels, 10).float())
     with torch.no_grad():
         clean = model.head(model.extract_feat(images))
         mixed_logits = model.head(model.extract_feat(mixed)).view(
@@ -161,9 +163,20 @@ def test_training_step_sends_gradient_through_both_forwards():
     model.train()
     samples = [DataSample().set_gt_label(k) for k in (1, 4, 8)]
     data = dict(inputs=torch.rand(3, 1, 28, 28) * 255, data_samples=samples)
+    # What the step will log, recomputed with a twin stream before it.
+    inputs = model.data_preprocessor(copy.deepcopy(data), True)['inputs']
+    twin = RankMixup(loss=dict(type='RankMixupLoss', mode='mrl', margin=2.0,
+                               loss_weight=0.1), seed=0)
+    mixed, relevance = twin.mix_batches(
+        inputs, F.one_hot(torch.tensor([1, 4, 8]), 10).float())
+    with torch.no_grad():
+        clean = model.head(model.extract_feat(inputs))
+        mixed_logits = model.head(model.extract_feat(mixed))[None]
+    expected = twin.loss(clean, mixed_logits, relevance).item()
     log_vars = model.train_step(
         data, OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)))
-    assert torch.isfinite(log_vars['loss']) and 'loss_rank' in log_vars
+    assert torch.isfinite(log_vars['loss'])
+    assert float(log_vars['loss_rank']) == pytest.approx(expected, rel=1e-5)
     # The ranking term alone moves the weights: gradient from the mixed
     # forward (clean CE switched off by a zero weight).
     model.head.loss_module.loss_weight = 0.

@@ -35,6 +35,14 @@ def _onehot(labels=LABELS):
     return F.one_hot(labels, NUM_CLASSES).float()
 
 
+def _mix(aug, model, x, targets=None):
+    """(mixed, targets, mix_info or None, info) of one SMMix call."""
+    result = aug.mix(x, _onehot() if targets is None else targets,
+                     model.mix_context)
+    return (result.inputs, result.targets,
+            result.head_kwargs.get('mix_info'), result.info)
+
+
 def _smooth(onehot):
     """0.9 * onehot + 0.01 (eps 0.1 over 10 classes), written by hand."""
     return 0.9 * onehot + 0.01
@@ -43,7 +51,7 @@ def _smooth(onehot):
 def _hand_scores(model, x):
     """Patch-to-patch column means of the last block, from a captured
     attention, reduced by hand (not by mmsmmix.ops)."""
-    _, record = model.clean_forward(x)
+    _, record = model.mix_context.clean_forward(x, 'patch')
     return record.attn[:, :, 1:, 1:].mean(dim=(1, 2)).reshape(-1, 7, 7)
 
 
@@ -63,10 +71,10 @@ def test_smmix_branch_labels_masks_and_lam(model):
     x = torch.randn(4, 1, 28, 28)
     seen = set()
     for _ in range(6):
-        mixed, score, info = aug(x, _onehot(), model=model)
-        r = aug.last_region_size
+        mixed, score, info, drawn = _mix(aug, model, x)
+        r = drawn['region_size']
         seen.add(r)
-        assert aug.last_branch == 'smmix'
+        assert drawn['branch'] == 'smmix'
         assert r in (1, 2, 3, 4, 5)
         assert info['lam'] == pytest.approx(1 - r * r / 49)
         lam = info['lam']
@@ -88,9 +96,10 @@ def test_smmix_moves_partner_max_window_onto_min_window(model):
     aug = SMMix(switch_prob=1., seed=3)
     x = torch.randn(4, 1, 28, 28)
     original = x.clone()
-    mixed, _, info = aug(x, _onehot(), model=model)
+    mixed, _, info, drawn = _mix(aug, model, x)
     assert torch.equal(x, original), 'inputs modified in place'
-    r = aug.last_region_size
+    r = drawn['region_size']
+    region = drawn['region']  # the windows the op reports are these
     windows = _hand_windows(_hand_scores(model, x), r)
     expected = x.clone()
     p = 4 * r  # pixels per region side (4-px cells)
@@ -102,6 +111,8 @@ def test_smmix_moves_partner_max_window_onto_min_window(model):
         mask = torch.zeros(7, 7, dtype=torch.bool)
         mask[u:u + r, v:v + r] = True
         assert torch.equal(info['source_mask'][i], mask.flatten())
+        assert int(region.target_windows[i]) == u * (7 - r + 1) + v
+        assert int(region.source_windows[3 - i]) == us * (7 - r + 1) + vs
     assert torch.equal(mixed, expected)
 
 
@@ -120,14 +131,14 @@ def test_clean_forward_runs_in_eval_mode_and_restores_train():
         'dropout has no effect; the test cannot tell the modes apart'
 
     aug = SMMix(switch_prob=1., seed=0)
-    _, _, info = aug(x, _onehot(), model=model)
+    _, _, info, _ = _mix(aug, model, x)
     assert torch.allclose(info['clean_logits'], eval_logits, atol=1e-6)
     assert not info['clean_logits'].requires_grad
     assert model.training and model.backbone.training
     assert all(m.training for m in model.modules())
 
     model.eval()
-    _, _, info = aug(x, _onehot(), model=model)
+    _, _, info, _ = _mix(aug, model, x)
     assert not any(m.training for m in model.modules())
     assert torch.allclose(info['clean_logits'], eval_logits, atol=1e-6)
 
@@ -139,10 +150,11 @@ def test_mixup_branch(model):
     original = x.clone()
     lams = []
     for _ in range(3):
-        mixed, score, info = aug(x, _onehot(), model=model)
-        assert info is None and aug.last_branch == 'mixup'
+        mixed, score, info, drawn = _mix(aug, model, x)
+        assert info is None and drawn['branch'] == 'mixup'
         # score[0, label 0] = lam * 0.91 + (1 - lam) * 0.01
         lam = (score[0, 0].item() - 0.01) / 0.9
+        assert lam == pytest.approx(drawn['lam'], abs=1e-6)
         assert 0 <= lam <= 1
         smooth = _smooth(_onehot())
         assert torch.allclose(score, lam * smooth + (1 - lam) * smooth.flip(0),
@@ -157,7 +169,7 @@ def test_mixup_branch(model):
 def test_label_smoothing_zero_and_soft_scores(model):
     """label_smoothing=0 keeps pure one-hots; soft input scores are used."""
     aug = SMMix(switch_prob=1., label_smoothing=0., seed=0)
-    _, score, info = aug(torch.randn(4, 1, 28, 28), _onehot(), model=model)
+    _, score, info, _ = _mix(aug, model, torch.randn(4, 1, 28, 28))
     assert torch.equal(info['target_score'], _onehot())
     lam = info['lam']
     expected = lam * _onehot() + (1 - lam) * _onehot().flip(0)
@@ -172,8 +184,8 @@ def test_same_seed_same_draws(model):
         aug = SMMix(switch_prob=.5, seed=seed)
         out = []
         for _ in range(8):
-            _, score, _ = aug(x, _onehot(), model=model)
-            out.append((aug.last_branch, aug.last_region_size,
+            _, score, _, drawn = _mix(aug, model, x)
+            out.append((drawn['branch'], drawn.get('region_size'),
                         round(score[0, 0].item(), 6)))
         return out
 
@@ -188,15 +200,15 @@ def test_needs_model():
     aug = SMMix()
     x, y = torch.randn(2, 1, 28, 28), _onehot(torch.tensor([1, 2]))
     with pytest.raises(TypeError, match='MixImageClassifier'):
-        aug(x, y)
+        aug(x, y)  # MMPretrain's batch-augment call
     with pytest.raises(TypeError, match='MixImageClassifier'):
-        aug(x, y, model=torch.nn.Linear(2, 2))
+        aug.mix(x, y)  # no context
 
 
 @pytest.mark.parametrize('kwargs,key', [
     (dict(switch_prob=1.5), 'switch_prob'),
     (dict(switch_prob=-.1), 'switch_prob'),
-    (dict(score='mean'), 'score'),
+    (dict(attn_stat='mean'), 'attn_stat'),
     (dict(min_side_ratio=0.), 'min_side_ratio'),
     (dict(max_side_ratio=1.2), 'max_side_ratio'),
     (dict(mixup_alpha=0.), 'mixup_alpha'),
@@ -214,17 +226,21 @@ def test_registered_and_flags():
     """SMMix is in BATCH_AUGMENTS and asks for the model and attention."""
     aug = BATCH_AUGMENTS.build(dict(type='SMMix', switch_prob=.3))
     assert isinstance(aug, SMMix) and aug.switch_prob == .3
-    assert aug.requires_model and aug.requires_attention
+    assert aug.uses_model and aug.attn_stat == 'patch'
+    assert aug.label_smoothing == 0.1
     assert 'switch_prob=0.3' in repr(aug)
+    assert list(aug.random_streams()) == ['random']
+    with pytest.warns(DeprecationWarning, match='attn_stat'):
+        assert SMMix(score='cls').attn_stat == 'cls'
 
 
 def test_cls_score_mode_uses_cls_row(model):
-    """score='cls' picks windows from the CLS-to-patch attention row."""
-    aug = SMMix(switch_prob=1., score='cls', seed=5)
+    """attn_stat='cls' picks windows from the CLS-to-patch attention row."""
+    aug = SMMix(switch_prob=1., attn_stat='cls', seed=5)
     x = torch.randn(4, 1, 28, 28)
-    mixed, _, info = aug(x, _onehot(), model=model)
-    r = aug.last_region_size
-    _, record = model.clean_forward(x)
+    mixed, _, info, drawn = _mix(aug, model, x)
+    r = drawn['region_size']
+    _, record = model.mix_context.clean_forward(x, 'cls')
     scores = record.attn[:, :, 0, 1:].mean(1).reshape(-1, 7, 7)
     windows = _hand_windows(scores, r)
     for i in range(4):
@@ -242,8 +258,9 @@ def test_input_not_whole_patches_raises(img_size, patch_size):
     patches). The model is built for 28 px, so only the batch is wrong."""
     model = _model(patch_size=patch_size)
     with pytest.raises(ValueError, match='not a whole number'):
-        SMMix(switch_prob=1.)(torch.randn(2, 1, img_size, img_size),
-                              _onehot(torch.tensor([0, 1])), model=model)
+        SMMix(switch_prob=1.).mix(torch.randn(2, 1, img_size, img_size),
+                                  _onehot(torch.tensor([0, 1])),
+                                  model.mix_context)
 
 
 @pytest.mark.parametrize('img_size,patch_size,message', [

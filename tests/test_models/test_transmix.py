@@ -14,7 +14,7 @@ import mmsmmix  # noqa: F401
 from mmsmmix.models.augments import TransMix
 from mmsmmix.models.probes import AttentionRecord, build_attention_probe
 from mmsmmix.ops import attention_share, box_token_mask, cutmix_box
-from tests.conftest import tiny_vit_cfg
+from tests.conftest import record_mixes, tiny_vit_cfg
 
 
 def test_cutmix_box_sides_follow_lam():
@@ -59,9 +59,11 @@ def test_relabel_uses_each_images_attention_in_the_box():
     aug = TransMix(alpha=1.0, seed=0)
     images = torch.randn(3, 1, 8, 8)
     labels = torch.eye(3)
-    mixed, area_labels = aug(images, labels)
-    top, bottom, left, right = aug._batch[0]
+    result = aug.mix(images, labels)
+    mixed, area_labels = result.inputs, result.targets
+    top, bottom, left, right = result.info['box']
     area = (bottom - top) * (right - left) / 64
+    assert result.info['pasted_area'] == area
     # The pasted pixels come from the partner, the rest is the image's own.
     inside = torch.zeros(8, 8, dtype=torch.bool)
     inside[top:bottom, left:right] = True
@@ -71,8 +73,8 @@ def test_relabel_uses_each_images_attention_in_the_box():
 
     cls_rows = torch.tensor([[.1, .4, .3, .2, .0], [.2, .1, .1, .1, .5],
                              [.0, .25, .25, .25, .25]])
-    relabelled = aug.relabel(area_labels, _record(cls_rows),
-                             logits=torch.zeros(3, 3))
+    assert result.relabel.attn_stat == 'cls'
+    relabelled = result.relabel.fn(_record(cls_rows), torch.zeros(3, 3))
     # By hand: tokens (2x2 grid of 4-px cells) inside the box by nearest
     # resize; share = attention in box / all patch attention, per image.
     token_inside = inside[::4, ::4].flatten().float()
@@ -115,14 +117,14 @@ def test_training_step_relabels_from_the_mixed_forward():
     model.train()
     samples = [DataSample().set_gt_label(k) for k in (1, 4, 8, 2)]
     images = torch.rand(4, 1, 28, 28) * 255
-    aug = model.augments[0]
+    mixes = record_mixes(model.augments[0])
     log_vars = model.train_step(
         dict(inputs=images, data_samples=samples),
         OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)))
     assert torch.isfinite(log_vars['loss'])
     scores = torch.stack([s.gt_score for s in samples])
-    box, (h, w), _, _ = aug._batch
-    area = (box[1] - box[0]) * (box[3] - box[2]) / (h * w)
+    (result, ) = mixes
+    area = result.info['pasted_area']
     pasted = scores[torch.arange(4), torch.tensor([2, 8, 4, 1])]
     assert torch.allclose(scores.sum(1), torch.ones(4))
     # Each image's pasted share is half the area plus half an attention

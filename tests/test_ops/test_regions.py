@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from mmsmmix.ops import (check_side_ratios, max_min_region_mix, region_sizes,
-                         window_sums)
+                         window_box, window_sums)
 
 # 4x4 map A, r=2: window sums (corners in raster order) are
 # [0, -2, -4, 5, 9, 3, 10, 20, 10] -> max at corner (2,1), min at (0,2).
@@ -79,6 +79,12 @@ def test_window_sums_hand_values():
 
 
 # ------------------------------------------------------- max_min_region_mix
+def _mix(*args):
+    """(mixed, source_mask, lam) of max_min_region_mix."""
+    region = max_min_region_mix(*args)
+    return region.mixed, region.source_mask, region.lam
+
+
 @pytest.mark.parametrize('flat', [True, False])
 def test_mix_hand_built_windows(flat):
     """Each image gets its partner's max window on its own min window.
@@ -94,7 +100,7 @@ def test_mix_hand_built_windows(flat):
     scores = torch.stack([MAP_A, MAP_B])
     if flat:
         scores = scores.reshape(2, 16)
-    mixed, source_mask, lam = max_min_region_mix(images, scores, 2)
+    mixed, source_mask, lam = _mix(images, scores, 2)
 
     expected = original.clone()
     expected[0, :, 0:4, 4:8] = original[1, :, 0:4, 0:4]
@@ -116,7 +122,7 @@ def test_mix_pixels_keep_raster_order():
     # S=2, r=1: sample 0's min cell is (1,1), sample 1's max cell is (0,1).
     scores = torch.tensor([[4., 3., 2., 1.], [0., 9., 5., 5.]])
     images = _images(2, c=1, h=4, w=4)
-    mixed, mask, lam = max_min_region_mix(images, scores, 1)
+    mixed, mask, lam = _mix(images, scores, 1)
     assert torch.equal(mixed[0, 0, 2:4, 2:4], images[1, 0, 0:2, 2:4])
     # sample 1's min cell (0,0) receives sample 0's max cell (0,0)
     assert torch.equal(mixed[1, 0, 0:2, 0:2], images[0, 0, 0:2, 0:2])
@@ -134,7 +140,7 @@ def test_mix_ties_go_to_first_window():
     """Equal window sums resolve to the first window in raster order."""
     # All-equal scores: min and max are both corner (0,0).
     images = _images(2)
-    mixed, mask, _ = max_min_region_mix(images, torch.ones(2, 4, 4), 2)
+    mixed, mask, _ = _mix(images, torch.ones(2, 4, 4), 2)
     expected = images.clone()
     expected[0, :, 0:4, 0:4] = images[1, :, 0:4, 0:4]
     expected[1, :, 0:4, 0:4] = images[0, :, 0:4, 0:4]
@@ -149,7 +155,7 @@ def test_mix_ties_go_to_first_window():
     sums = window_sums(tie[None], 2)[0].tolist()
     assert sums == [-1., 3., 8., 3., 3., 4., 8., 4., -1.]
     images = _images(2)
-    mixed, mask, _ = max_min_region_mix(images, torch.stack([tie, -tie]), 2)
+    mixed, mask, _ = _mix(images, torch.stack([tie, -tie]), 2)
     # 0: min (0,0) -> pixels [0:4, 0:4] <- 1's max (0,0) (of -M)
     # 1: min (0,2) -> pixels [0:4, 4:8] <- 0's max (0,2) (of M)
     expected = images.clone()
@@ -164,7 +170,7 @@ def test_mix_odd_batch_middle_pairs_with_itself():
     """With B=3, samples 0 and 2 swap content and sample 1 uses itself."""
     images = _images(3)
     scores = torch.stack([MAP_A, MAP_A, MAP_B])
-    mixed, mask, _ = max_min_region_mix(images, scores, 2)
+    mixed, mask, _ = _mix(images, scores, 2)
     expected = images.clone()
     # 0 (map A, min [0:4,4:8]) <- 2 (map B, max [0:4,0:4])
     expected[0, :, 0:4, 4:8] = images[2, :, 0:4, 0:4]
@@ -179,7 +185,7 @@ def test_mix_odd_batch_middle_pairs_with_itself():
 def test_mix_non_square_image():
     """H != W works when both are multiples of S (cells of 2x3 pixels)."""
     images = _images(2, c=1, h=8, w=12)
-    mixed, mask, lam = max_min_region_mix(
+    mixed, mask, lam = _mix(
         images, torch.stack([MAP_A, MAP_B]), 2)
     expected = images.clone()
     # sample 0: min cells rows 0-1, cols 2-3 -> pixels [0:4, 6:12]
@@ -195,7 +201,7 @@ def test_mix_non_square_image():
 @pytest.mark.parametrize('r', [1, 2, 3])
 def test_lam_is_target_area_share(r):
     """lam = 1 - r^2 / S^2 and the mask has exactly r*r True per sample."""
-    _, mask, lam = max_min_region_mix(torch.rand(2, 1, 8, 8),
+    _, mask, lam = _mix(torch.rand(2, 1, 8, 8),
                                       torch.rand(2, 16), r)
     assert lam == pytest.approx(1 - r * r / 16)
     assert mask.sum(1).tolist() == [r * r, r * r]
@@ -275,12 +281,40 @@ def _official_smmix(inputs, attn, rectangle_size, side):
 def _assert_matches_official(images, scores, r, side):
     ref_mixed, ref_target, ref_source = _official_smmix(
         images.clone(), scores.clone(), (r, r), side)
-    mixed, source_mask, lam = max_min_region_mix(images, scores, r)
+    mixed, source_mask, lam = _mix(images, scores, r)
     assert torch.equal(mixed, ref_mixed)
     assert torch.equal(source_mask, ref_source)
     assert torch.equal(~source_mask, ref_target)
     # the official (S^2 - r^2) / S^2, to the bit
     assert lam == (side**2 - r * r) / side**2
+
+
+def test_windows_and_targets_of_the_hand_example():
+    """The windows the mix reports are the rectangles it pasted: sample 0's
+    destination is cells rows 0-1, cols 2-3 (index 2 of the 3x3 positions
+    of r=2), filled from sample 1's max window at (0, 0); sample 1's
+    destination is rows 2-3, cols 2-3 (index 8), filled from sample 0's max
+    window at rows 2-3, cols 1-2 (index 7)."""
+    targets = torch.tensor([[1., 0., 0.], [0., 0.9, 0.1]])
+    region = max_min_region_mix(_images(2), torch.stack([MAP_A, MAP_B]), 2,
+                                targets)
+    assert region.target_windows.tolist() == [2, 8]
+    assert region.source_windows.tolist() == [7, 0]
+    assert window_box(2, 4, 2) == (0, 2, 2, 4)
+    assert window_box(8, 4, 2) == (2, 2, 4, 4)
+    assert window_box(7, 4, 2) == (2, 1, 4, 3)
+    for i, index in enumerate(region.target_windows.tolist()):
+        top, left, bottom, right = window_box(index, 4, 2)
+        box = torch.zeros(4, 4, dtype=torch.bool)
+        box[top:bottom, left:right] = True
+        assert torch.equal(region.source_mask[i], box.flatten())
+    lam = 12 / 16  # (16 - 4) / 16 of each image is its own
+    assert torch.allclose(region.targets[0], torch.tensor([lam, .9 * .25,
+                                                          .1 * .25]))
+    assert torch.allclose(region.targets[1], torch.tensor([.25, .9 * lam,
+                                                          .1 * lam]))
+    with pytest.raises(ValueError, match='out of range'):
+        window_box(9, 4, 2)
 
 
 def test_oracle_reproduces_hand_example():

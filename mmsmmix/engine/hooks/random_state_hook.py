@@ -136,14 +136,24 @@ class RandomStateHook(Hook):
                 'generators and will not equal an uninterrupted one')
             return
         streams = self._streams(runner)
-        if set(states['streams']) != set(streams):
+        saved = states['streams']
+        optional = getattr(self._model(runner), 'optional_streams',
+                           set)()
+        fresh = sorted(set(streams) - set(saved) & set(optional))
+        if set(saved) != set(streams) - set(fresh):
             raise ValueError(
                 'the resumed checkpoint has random streams '
-                f"{sorted(states['streams'])} but the model has "
-                f'{sorted(streams)}; resume with the config it was saved '
-                'with')
+                f'{sorted(saved)} but the model has {sorted(streams)}; '
+                'resume with the config it was saved with')
+        if fresh:
+            runner.logger.warning(
+                f'the resumed checkpoint has no random streams {fresh} '
+                "(written before MMPretrain's augments drew from synced "
+                'streams): they start fresh, so those augments draw '
+                'differently from an uninterrupted run')
         for name, stream in streams.items():
-            stream.load_state_dict(states['streams'][name])
+            if name in saved:
+                stream.load_state_dict(saved[name])
         ranks = states.get('ranks')
         if ranks is not None and len(ranks) == get_world_size():
             set_global_rng_state(ranks[get_rank()])

@@ -36,7 +36,7 @@ class OcclusionTestLoop(MultiEvaluatorTestLoop):
         ratios (Sequence[float]): Shares of patches to drop, in [0, 1].
         mode (str): ``'random'`` or ``'attention'`` (most-attended first).
         grid (int, optional): Cells per side for backbones without a probe.
-        score (str): Attention statistic of ``patch_attention_score``
+        attn_stat (str): Attention statistic of ``patch_attention_score``
             (``'patch'`` or ``'cls'``). Defaults to ``'patch'``.
         seed (int): Seed of the random patch orders. Defaults to 0.
         fp16 (bool): Run the model under autocast. Defaults to False.
@@ -52,7 +52,7 @@ class OcclusionTestLoop(MultiEvaluatorTestLoop):
                  ratios: Sequence[float],
                  mode: str = 'random',
                  grid: Optional[int] = None,
-                 score: str = 'patch',
+                 attn_stat: str = 'patch',
                  seed: int = 0,
                  fp16: bool = False):
         super().__init__(runner, dataloader, evaluator, fp16)
@@ -64,7 +64,7 @@ class OcclusionTestLoop(MultiEvaluatorTestLoop):
         if mode not in ORDER_MODES:
             raise ValueError(f'occlusion mode must be one of {ORDER_MODES}, '
                              f'got {mode!r}')
-        self.mode, self.score, self.seed = mode, score, int(seed)
+        self.mode, self.attn_stat, self.seed = mode, attn_stat, int(seed)
         backbone = self.core_model.backbone
         try:
             self.probe = build_attention_probe(backbone)
@@ -99,12 +99,12 @@ class OcclusionTestLoop(MultiEvaluatorTestLoop):
         shape = tuple(inputs.shape[-2:])
         if self.mode == 'random' and shape in self._probe_grids:
             return (None, *self._probe_grids[shape])
-        with self.probe.capture(self.score) as record:
+        with self.probe.capture(self.attn_stat) as record:
             self.core_model.extract_feat(inputs)
         self._probe_grids[shape] = (record.grid, record.patch_size)
         scores = None
         if self.mode == 'attention':
-            scores = patch_attention_score(record.attn, self.score,
+            scores = patch_attention_score(record.attn, self.attn_stat,
                                            record.num_extra_tokens)
         return scores, record.grid, record.patch_size
 

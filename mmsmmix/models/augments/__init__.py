@@ -1,7 +1,12 @@
+from .base import MixAugment, MixContext, MixResult, Relabel
 from .fmix import FMix
-from .mixpro import MixPro
+from .mixpro import MaskMixBatch, MixPro
+from .mmpretrain_adapter import MMPretrainAugment
 from .rankmixup import RankMixup
 from .smmix import SMMix
 from .transmix import TransMix
 
-__all__ = ['FMix', 'MixPro', 'RankMixup', 'SMMix', 'TransMix']
+__all__ = [
+    'FMix', 'MMPretrainAugment', 'MaskMixBatch', 'MixAugment', 'MixContext',
+    'MixPro', 'MixResult', 'RankMixup', 'Relabel', 'SMMix', 'TransMix'
+]

@@ -1,20 +1,21 @@
 """FMix batch augment."""
-from typing import Optional, Tuple
+from typing import Dict, Optional
 
 import torch
 from mmpretrain.registry import BATCH_AUGMENTS
 
 from mmsmmix.ops import (binarise, check_partner_mode, low_frequency_noise,
-                         official_area, official_low_frequency_noise,
-                         partner_index)
+                         mix_targets, official_area,
+                         official_low_frequency_noise, partner_index)
 from mmsmmix.utils import SyncedRandom, check_finite_positive
+from .base import MixAugment, MixContext, MixResult
 
 SPECTRUM_MODES = ('official', 'full')
 LABEL_WEIGHT_MODES = ('beta', 'area')
 
 
 @BATCH_AUGMENTS.register_module()
-class FMix:
+class FMix(MixAugment):
     """FMix (Harris et al., "FMix: Enhancing Mixed Sample Data
     Augmentation", 2020).
 
@@ -91,21 +92,27 @@ class FMix:
         self.label_weight = label_weight
         self.partner = partner
         self.random = SyncedRandom(seed, stream='FMix')
-        self.last_mask = None
 
-    def __call__(self, inputs: torch.Tensor,
-                 batch_score: torch.Tensor) -> Tuple[torch.Tensor,
-                                                     torch.Tensor]:
+    def random_streams(self) -> Dict[str, SyncedRandom]:
+        return dict(random=self.random)
+
+    def mix(self,
+            inputs: torch.Tensor,
+            targets: torch.Tensor,
+            context: Optional[MixContext] = None) -> MixResult:
         """Mix a batch.
 
         Args:
             inputs (Tensor): (B, C, H, W) images.
-            batch_score (Tensor): (B, K) one-hot or soft labels.
+            targets (Tensor): (B, K) one-hot or soft labels.
+            context: Unused (model-free).
 
         Returns:
-            tuple: Mixed images and ``w * y + (1 - w) * y[index]``, with
+            MixResult: Mixed images and ``w * y + (1 - w) * y[index]``, with
             ``w`` the drawn ``lam`` (``label_weight='beta'``) or the mask's
-            area share (``label_weight='area'``).
+            area share (``label_weight='area'``); ``info``: ``mask`` (H, W)
+            bool (True: the image's own pixels), ``lam`` (= ``w``) and
+            ``partner`` (B,) indices.
         """
         h, w = inputs.shape[-2:]
         share = self.random.beta(self.alpha)
@@ -117,17 +124,18 @@ class FMix:
                                         self.random.rng)
         if self.label_weight == 'beta':
             area = official_area(share, h * w, self.random.random())
-            weight = share
+            lam = share
         else:
             area = int(round(share * h * w))
-            weight = area / (h * w)
+            lam = area / (h * w)
         index = partner_index(inputs.size(0), self.partner,
                               self.random.rng).to(inputs.device)
         mask = torch.from_numpy(binarise(noise, area)).to(inputs.device)
-        self.last_mask = mask
         mixed = torch.where(mask, inputs, inputs[index])
-        score = batch_score.float()
-        return mixed, weight * score + (1 - weight) * score[index]
+        score = targets.float()
+        return MixResult(
+            mixed, mix_targets(score, lam, score[index]),
+            info=dict(mask=mask, lam=lam, partner=index))
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(alpha={self.alpha}, '

@@ -1,7 +1,7 @@
 """MixPro batch augment: MaskMix and Progressive Attention Labeling, in the
 official training loop (MaskMix, else timm's Mixup/CutMix)."""
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Dict, Optional
 
 import torch
 import torch.nn.functional as F
@@ -9,10 +9,11 @@ from mmpretrain.registry import BATCH_AUGMENTS
 
 from mmsmmix.models.probes import AttentionRecord
 from mmsmmix.ops import (attention_share, cell_counts, cell_token_masks,
-                         check_partner_mode, cutmix, mixup, partner_index,
-                         patch_attention_score, token_to_pixel_mask)
+                         check_partner_mode, cutmix, mix_targets, mixup,
+                         partner_index, patch_attention_score, smooth_labels,
+                         token_grid_side, token_to_pixel_mask)
 from mmsmmix.utils import SyncedRandom, check_finite_positive
-from .smmix import smooth_labels, token_grid_side
+from .base import MixAugment, MixContext, MixResult, Relabel
 
 AREA_LAM_MODES = ('cells', 'tokens')
 MASK_MODES = ('per_sample', 'batch')
@@ -20,8 +21,7 @@ MASK_MODES = ('per_sample', 'batch')
 
 @dataclass
 class MaskMixBatch:
-    """What a MaskMix batch hands from :meth:`MixPro.__call__` to
-    :meth:`MixPro.relabel`.
+    """One MaskMix batch, what :meth:`MixPro.relabel` reads.
 
     Attributes:
         tokens (Tensor): (B, N) float, 1 on the tokens kept from the image.
@@ -38,7 +38,7 @@ class MaskMixBatch:
 
 
 @BATCH_AUGMENTS.register_module()
-class MixPro:
+class MixPro(MixAugment):
     """MixPro (Zhao et al., "MixPro: Data Augmentation with MaskMix and
     Progressive Attention Labeling for Vision Transformer", ICLR 2023), as
     the official training loop runs it.
@@ -111,9 +111,8 @@ class MixPro:
         seed (int, optional): Seed of the draws; None takes the Runner's.
     """
 
-    requires_model = True
-    requires_attention = True
-    score = 'cls'
+    uses_model = True
+    attn_stat = 'cls'
 
     def __init__(self,
                  alpha: float = 1.0,
@@ -152,7 +151,7 @@ class MixPro:
         check_partner_mode('MixPro', partner)
         self.alpha = alpha
         self.cell_tokens = int(cell_tokens)
-        self.requires_mixed_attention = bool(pal)
+        self.pal = bool(pal)
         self.maskmix_prob = maskmix_prob
         self.mixup_alpha = mixup_alpha
         self.cutmix_alpha = cutmix_alpha
@@ -163,14 +162,17 @@ class MixPro:
         self.area_lam = area_lam
         self.detach_sim = bool(detach_sim)
         self.random = SyncedRandom(seed, stream='MixPro')
-        self._batch: Optional[MaskMixBatch] = None
 
-    def check_layout(self, record: AttentionRecord, image_hw) -> None:
+    def random_streams(self) -> Dict[str, SyncedRandom]:
+        return dict(random=self.random)
+
+    def check_layout(self, layout: AttentionRecord, image_hw) -> None:
         """Refuse a non-square grid, images that are not whole patches, or
         cells so large that the grid holds fewer than two a side."""
-        side = token_grid_side(record, image_hw)
+        side = token_grid_side(layout.grid, layout.patch_size, image_hw,
+                               'MixPro')
         if self.cell_tokens >= side:
-            ph, pw = record.patch_size
+            ph, pw = layout.patch_size
             raise ValueError(
                 f'MixPro cell_tokens={self.cell_tokens} covers the whole '
                 f'{side}x{side} token grid ({ph}x{pw}-px patches), so every '
@@ -178,39 +180,46 @@ class MixPro:
                 f'cell_tokens <= {max(side // 2, 1)} (cells are cropped to '
                 'the grid when they do not divide it)')
 
-    def __call__(self, inputs: torch.Tensor, batch_score: torch.Tensor,
-                 model) -> Tuple[torch.Tensor, torch.Tensor, None]:
+    def mix(self,
+            inputs: torch.Tensor,
+            targets: torch.Tensor,
+            context: Optional[MixContext] = None) -> MixResult:
         """Mix a batch: MaskMix, or Mixup/CutMix.
 
         Args:
             inputs (Tensor): (B, C, H, W) images.
-            batch_score (Tensor): (B, K) one-hot or soft labels.
-            model (MixImageClassifier): Gives the backbone's patch size.
+            targets (Tensor): (B, K) one-hot or soft labels.
+            context (MixContext): Gives the backbone's patch size.
 
         Returns:
-            tuple: Mixed images, smoothed mixed labels (replaced by
-            :meth:`relabel` in MaskMix batches when PAL is on) and None
-            (no head extras).
+            MixResult: Smoothed mixed targets, relabelled by PAL after the
+            forward in MaskMix batches when ``pal``; ``info``: ``branch``
+            (``'maskmix'``, ``'mixup'`` or ``'cutmix'``), ``lam`` and, for
+            MaskMix, ``batch`` (the :class:`MaskMixBatch`).
         """
-        pure = batch_score.float()
-        self._batch = None
+        context = self.require_context(context)
+        pure = targets.float()
         if self.maskmix_prob < 1 and \
                 self.random.random() >= self.maskmix_prob:
             if self.random.random() < self.cutmix_prob:
+                branch = 'cutmix'
                 lam = self.random.beta(self.cutmix_alpha)
                 mixed, lam = cutmix(inputs, lam, self.random.rng)
             else:
+                branch = 'mixup'
                 lam = self.random.beta(self.mixup_alpha)
                 mixed = mixup(inputs, lam)
-            score = lam * pure + (1 - lam) * pure.flip(0)
-            return mixed, smooth_labels(score, self.label_smoothing), None
-        return self._maskmix(inputs, pure, model)
+            score = mix_targets(pure, lam, pure.flip(0))
+            return MixResult(mixed, smooth_labels(score,
+                                                  self.label_smoothing),
+                             info=dict(branch=branch, lam=lam))
+        return self._maskmix(inputs, pure, context.token_layout())
 
-    def _maskmix(self, inputs: torch.Tensor, pure: torch.Tensor, model):
-        record = model.token_layout()
+    def _maskmix(self, inputs: torch.Tensor, pure: torch.Tensor,
+                 layout: AttentionRecord) -> MixResult:
         h, w = inputs.shape[-2:]
-        record.grid = (h // record.patch_size[0], w // record.patch_size[1])
-        side = token_grid_side(record, (h, w))
+        grid = (h // layout.patch_size[0], w // layout.patch_size[1])
+        side = token_grid_side(grid, layout.patch_size, (h, w), 'MixPro')
         share = self.random.beta(self.alpha)
         tokens = cell_token_masks(side, self.cell_tokens, share,
                                   self.random.rng, len(inputs),
@@ -218,7 +227,7 @@ class MixPro:
                                       inputs.device)
         partner = partner_index(len(inputs), self.partner,
                                 self.random.rng).to(inputs.device)
-        pixels = token_to_pixel_mask(tokens, record.patch_size).unsqueeze(1)
+        pixels = token_to_pixel_mask(tokens, layout.patch_size).unsqueeze(1)
         mixed = torch.where(pixels, inputs, inputs[partner])
         tokens = tokens.flatten(1).float()
         if self.area_lam == 'cells':
@@ -228,19 +237,24 @@ class MixPro:
         else:
             lam = tokens.mean(dim=1)
         lam = lam.unsqueeze(1)
-        target = smooth_labels(lam * pure + (1 - lam) * pure[partner],
+        target = smooth_labels(mix_targets(pure, lam, pure[partner]),
                                self.label_smoothing)
-        self._batch = MaskMixBatch(tokens, lam.squeeze(1), pure, partner,
-                                   target)
-        return mixed, target, None
+        batch = MaskMixBatch(tokens, lam.squeeze(1), pure, partner, target)
+        relabel = None
+        if self.pal:
+            relabel = Relabel(
+                self.attn_stat,
+                lambda record, logits: self.relabel(batch, record, logits))
+        return MixResult(mixed, target, relabel=relabel,
+                         info=dict(branch='maskmix', lam=batch.lam_area,
+                                   batch=batch))
 
-    def relabel(self, score: torch.Tensor, record: AttentionRecord,
+    def relabel(self, batch: MaskMixBatch, record: AttentionRecord,
                 logits: torch.Tensor) -> torch.Tensor:
-        """Progressive Attention Labeling from the mixed forward (MaskMix
-        batches; others keep ``score``).
+        """Progressive Attention Labeling from the mixed forward.
 
         Args:
-            score (Tensor): (B, K) the labels :meth:`__call__` returned.
+            batch (MaskMixBatch): The MaskMix batch.
             record (AttentionRecord): The probe's record of the mixed
                 forward.
             logits (Tensor): (B, K) class logits of the mixed forward (with
@@ -249,10 +263,7 @@ class MixPro:
         Returns:
             Tensor: (B, K) hard ``lam_i * y_i + (1 - lam_i) * y_partner``.
         """
-        batch = self._batch
-        if batch is None:
-            return score
-        scores = patch_attention_score(record.attn, self.score,
+        scores = patch_attention_score(record.attn, self.attn_stat,
                                        record.num_extra_tokens)
         lam_attn = attention_share(scores, batch.tokens)
         probs = logits.float().softmax(dim=1)
@@ -260,12 +271,12 @@ class MixPro:
             probs = probs.detach()
         sim = F.cosine_similarity(batch.target, probs, dim=1)
         lam = (sim * lam_attn + (1 - sim) * batch.lam_area).unsqueeze(1)
-        return lam * batch.pure + (1 - lam) * batch.pure[batch.partner]
+        return mix_targets(batch.pure, lam, batch.pure[batch.partner])
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(alpha={self.alpha}, '
                 f'cell_tokens={self.cell_tokens}, '
-                f'pal={self.requires_mixed_attention}, '
+                f'pal={self.pal}, '
                 f'maskmix_prob={self.maskmix_prob}, '
                 f'label_smoothing={self.label_smoothing}, '
                 f"masks='{self.masks}', partner='{self.partner}', "

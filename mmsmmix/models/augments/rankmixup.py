@@ -5,10 +5,11 @@ import torch
 from mmpretrain.registry import BATCH_AUGMENTS, MODELS
 
 from mmsmmix.utils import SyncedRandom, check_finite_positive
+from .base import MixAugment, MixContext, MixResult
 
 
 @BATCH_AUGMENTS.register_module()
-class RankMixup:
+class RankMixup(MixAugment):
     """RankMixup (Noh et al., "RankMixup: Ranking-Based Mixup Training for
     Network Calibration", ICCV 2023).
 
@@ -22,9 +23,8 @@ class RankMixup:
     several, as the official configs). Mixed labels never enter a
     cross-entropy. The draws come from a stream identical on every rank.
 
-    Protocol: ``requires_model``; ``__call__`` returns the clean batch and,
-    in ``mix_info``, the mixed logits and relevances, which the classifier
-    hands back to :meth:`loss_terms` with the clean logits.
+    Its result is the clean batch, with ``loss_terms`` that rank the mixed
+    logits (computed during the mix) against the clean batch's.
 
     Args:
         alpha (float): Beta parameter of Mixup's ``lam`` (official: 2.0 on
@@ -37,7 +37,7 @@ class RankMixup:
         seed (int, optional): Seed of the draws; None takes the Runner's.
     """
 
-    requires_model = True
+    uses_model = True
 
     def __init__(self,
                  alpha: float = 2.0,
@@ -57,7 +57,11 @@ class RankMixup:
         self.loss = MODELS.build(loss)
         self.random = SyncedRandom(seed, stream='RankMixup')
 
-    def mix(self, inputs: torch.Tensor,
+    def random_streams(self) -> Dict[str, SyncedRandom]:
+        return dict(random=self.random)
+
+    def mix_batches(
+            self, inputs: torch.Tensor,
             batch_score: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Draw the Mixup batches.
 
@@ -83,39 +87,33 @@ class RankMixup:
             relevance.append(rel.masked_fill(label == label[perm], 1.))
         return torch.cat(mixed), torch.stack(relevance)
 
-    def __call__(self, inputs: torch.Tensor, batch_score: torch.Tensor,
-                 model) -> Tuple[torch.Tensor, torch.Tensor, dict]:
+    def mix(self,
+            inputs: torch.Tensor,
+            targets: torch.Tensor,
+            context: Optional[MixContext] = None) -> MixResult:
         """Forward the mixed batches; leave the batch itself clean.
 
         Args:
             inputs (Tensor): (B, C, H, W) images.
-            batch_score (Tensor): (B, K) labels.
-            model (MixImageClassifier): The model, in training mode.
+            targets (Tensor): (B, K) labels.
+            context (MixContext): The model's training forward.
 
         Returns:
-            tuple: The clean images and labels, and ``mix_info`` with
-            ``mixed_logits`` (k, B, K) (with gradient) and ``relevance``
-            (k, B).
+            MixResult: The clean images and labels; ``loss_terms`` gives
+            ``loss_rank`` from the clean logits; ``info``: ``mixed_logits``
+            (k, B, K) (with gradient) and ``relevance`` (k, B).
         """
-        mixed, relevance = self.mix(inputs, batch_score)
-        logits = model.head(model.extract_feat(mixed))
-        mixed_logits = logits.reshape(self.num_mixups, inputs.shape[0], -1)
-        return inputs, batch_score, dict(
-            mixed_logits=mixed_logits, relevance=relevance)
+        context = self.require_context(context)
+        mixed, relevance = self.mix_batches(inputs, targets)
+        mixed_logits = context.forward(mixed).reshape(
+            self.num_mixups, inputs.shape[0], -1)
 
-    def loss_terms(self, logits: torch.Tensor,
-                   mix_info: dict) -> Dict[str, torch.Tensor]:
-        """The ranking loss of this step.
+        def loss_terms(logits: torch.Tensor) -> Dict[str, torch.Tensor]:
+            return dict(loss_rank=self.loss(logits, mixed_logits, relevance))
 
-        Args:
-            logits (Tensor): (B, K) clean logits (with gradient).
-            mix_info (dict): What :meth:`__call__` returned.
-
-        Returns:
-            dict[str, Tensor]: ``loss_rank``.
-        """
-        return dict(loss_rank=self.loss(logits, mix_info['mixed_logits'],
-                                        mix_info['relevance']))
+        return MixResult(
+            inputs, targets, loss_terms=loss_terms,
+            info=dict(mixed_logits=mixed_logits, relevance=relevance))
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(alpha={self.alpha}, '

@@ -1,5 +1,5 @@
 """TransMix batch augment: CutMix relabelled by the transformer's attention."""
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 from mmpretrain.registry import BATCH_AUGMENTS
@@ -8,10 +8,11 @@ from mmsmmix.models.probes import AttentionRecord
 from mmsmmix.ops import (attention_share, box_token_mask, cutmix_box,
                          patch_attention_score)
 from mmsmmix.utils import SyncedRandom, check_finite_positive
+from .base import MixAugment, MixContext, MixResult, Relabel
 
 
 @BATCH_AUGMENTS.register_module()
-class TransMix:
+class TransMix(MixAugment):
     """TransMix (Chen et al., "TransMix: Attend to Mix for Vision
     Transformers", CVPR 2022), as in the official code.
 
@@ -21,43 +22,44 @@ class TransMix:
     the *mixed* batch, with no extra forward, each image is relabelled with
     the share of the pasted image::
 
-        lam_pasted = (box area / image area + attention mass in the box) / 2
+        pasted = (box area / image area + attention mass in the box) / 2
 
     where the attention is the last block's class-to-patch attention of that
     forward, averaged over heads and detached, and the box is resized to the
-    token grid by nearest neighbour. ``lam_pasted`` differs per image, and so
-    does each label. Draws are identical on every rank.
-
-    Protocol: ``requires_mixed_attention`` makes ``MixImageClassifier`` run
-    the mixed forward inside the attention probe and call :meth:`relabel`.
+    token grid by nearest neighbour. ``pasted`` differs per image, and so
+    does each label: ``(1 - pasted) * y + pasted * y_partner``. Draws are
+    identical on every rank.
 
     Args:
         alpha (float): Beta parameter of the box size. Defaults to 1.0.
         seed (int, optional): Seed of the draws; None takes the Runner's.
     """
 
-    requires_attention = True
-    requires_mixed_attention = True
-    score = 'cls'
+    attn_stat = 'cls'
 
     def __init__(self, alpha: float = 1.0, seed: Optional[int] = None):
         check_finite_positive('TransMix', 'alpha', alpha)
         self.alpha = alpha
         self.random = SyncedRandom(seed, stream='TransMix')
-        self._batch = None  # (box, image size, box area share, labels)
 
-    def __call__(self, inputs: torch.Tensor,
-                 batch_score: torch.Tensor) -> Tuple[torch.Tensor,
-                                                     torch.Tensor]:
+    def random_streams(self) -> Dict[str, SyncedRandom]:
+        return dict(random=self.random)
+
+    def mix(self,
+            inputs: torch.Tensor,
+            targets: torch.Tensor,
+            context: Optional[MixContext] = None) -> MixResult:
         """Paste a box of each image's partner.
 
         Args:
             inputs (Tensor): (B, C, H, W) images.
-            batch_score (Tensor): (B, K) one-hot or soft labels.
+            targets (Tensor): (B, K) one-hot or soft labels.
+            context: Unused (the relabelling reads the training forward).
 
         Returns:
-            tuple: Mixed images and the area-mixed labels (replaced by
-            :meth:`relabel` after the forward).
+            MixResult: Mixed images, the area-mixed targets (replaced by the
+            relabelling after the forward); ``info``: ``box`` ``(top,
+            bottom, left, right)`` in pixels and ``pasted_area``.
         """
         h, w = inputs.shape[-2:]
         box = cutmix_box(h, w, self.random.beta(self.alpha), self.random.rng)
@@ -65,36 +67,29 @@ class TransMix:
         mixed = inputs.clone()
         mixed[..., top:bottom, left:right] = \
             inputs.flip(0)[..., top:bottom, left:right]
-        score = batch_score.float()
+        pure = targets.float()
         area = (bottom - top) * (right - left) / (h * w)
-        self._batch = (box, (h, w), area, score)
-        return mixed, (1 - area) * score + area * score.flip(0)
 
-    def pasted_share(self, record: AttentionRecord) -> torch.Tensor:
+        def relabel(record: AttentionRecord,
+                    logits: torch.Tensor) -> torch.Tensor:
+            pasted = self.pasted_share(record, box, (h, w), area)
+            pasted = pasted.unsqueeze(1).to(pure)
+            return (1 - pasted) * pure + pasted * pure.flip(0)
+
+        return MixResult(
+            mixed, (1 - area) * pure + area * pure.flip(0),
+            relabel=Relabel(self.attn_stat, relabel),
+            info=dict(box=box, pasted_area=area))
+
+    def pasted_share(self, record: AttentionRecord,
+                     box: Tuple[int, int, int, int],
+                     image_hw: Tuple[int, int], area: float) -> torch.Tensor:
         """(B,) share of each mixed image's label that goes to its partner:
         the mean of the box's area share and attention share."""
-        box, image_hw, area, _ = self._batch
-        scores = patch_attention_score(record.attn, self.score,
+        scores = patch_attention_score(record.attn, self.attn_stat,
                                        record.num_extra_tokens)
         tokens = box_token_mask(box, image_hw, record.grid)
         return (area + attention_share(scores, tokens)) / 2
-
-    def relabel(self, score: torch.Tensor, record: AttentionRecord,
-                logits: torch.Tensor) -> torch.Tensor:
-        """Labels from the attention of the mixed forward.
-
-        Args:
-            score (Tensor): The area-mixed labels (unused: recomputed).
-            record (AttentionRecord): The probe's record of the mixed
-                forward.
-            logits (Tensor): Its class logits (unused by TransMix).
-
-        Returns:
-            Tensor: (B, K) ``(1 - lam_i) * y_i + lam_i * y_partner``.
-        """
-        pure = self._batch[3]
-        lam = self.pasted_share(record).unsqueeze(1).to(pure)
-        return (1 - lam) * pure + lam * pure.flip(0)
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(alpha={self.alpha})'

@@ -5,30 +5,17 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmengine.dist import all_reduce
-from mmengine.logging import MessageHub, MMLogger
 from mmpretrain.models import ImageClassifier
 from mmpretrain.models.losses import LabelSmoothLoss
-from mmpretrain.registry import BATCH_AUGMENTS, MODELS
+from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from mmsmmix.models.probes import AttentionRecord, build_attention_probe
+from mmsmmix.models.augments.base import MixAugment, MixResult
+from mmsmmix.models.augments.mmpretrain_adapter import MMPretrainAugment
 from mmsmmix.utils import SyncedRandom
-
-
-NONFINITE_MODES = ('raise', 'skip')
-
-
-def all_finite(tensor: torch.Tensor) -> torch.Tensor:
-    """0-dim bool tensor: is every element of ``tensor`` finite?
-
-    NaN propagates to both the minimum and the maximum, and an infinity
-    becomes one of them: a single ``aminmax`` pass, about 10x cheaper than
-    ``isfinite(tensor).all()`` on a CPU batch, and exact (no sum to
-    overflow).
-    """
-    low, high = torch.aminmax(tensor.detach())
-    return torch.isfinite(low) & torch.isfinite(high)
+from .augment_switch import AugmentSwitch
+from .mix_context import ClassifierContext
+from .nonfinite_guard import NonFiniteGuard
 
 
 @MODELS.register_module()
@@ -37,50 +24,40 @@ class MixImageClassifier(ImageClassifier):
 
     MMPretrain applies ``train_cfg.augments`` in the data preprocessor,
     outside the model, so an augment there can neither run the model (SMMix's
-    self-motivated forward) nor hand masks to the head. Here the augments run
-    in ``loss()``, i.e. inside the DDP- and AMP-wrapped forward:
+    self-motivated forward) nor hand masks to the head. Here ``loss()``,
+    inside the DDP- and AMP-wrapped forward, picks an augment, mixes, forwards
+    and learns:
 
-    - a model-free augment (MMPretrain ``Mixup``, ``CutMix``, ...) is called
-      as ``aug(inputs, score) -> (inputs, score)``;
-    - an augment with ``requires_model = True`` (``SMMix``) is called as
-      ``aug(inputs, score, model=self) -> (inputs, score, mix_info)`` and
-      ``mix_info`` is passed on to ``head.loss``, or, if the augment has
-      a ``loss_terms(logits, mix_info)`` method (RankMixup), to that method
-      with the class logits of the batch (with gradient), whose named terms
-      join the head's losses; one with
-      ``requires_attention = True`` gets an attention probe on the backbone,
-      checked when the model is built, and its ``check_layout(record,
-      image_hw)`` (if any) is called then with the backbone's configured
-      token layout;
-    - one with ``requires_mixed_attention = True`` (TransMix, MixPro's PAL)
-      has the forward of the *mixed* batch run inside the probe (statistic
-      ``aug.score``) and relabels the batch from it and that forward's class
-      logits: ``aug.relabel(score, record, logits)``, with no
-      extra backbone forward. The logits carry gradient: ``relabel``
-      detaches them unless its label is meant to move with the prediction
-      (MixPro's official ``sim``).
-    - a head loss with ``requires_own_label = True`` (Decoupled Mixup's
-      reference pairing) gets ``own_label`` (B,), each image's class before
-      mixing, through ``head.loss``.
+    1. :class:`AugmentSwitch` draws one augment of ``train_cfg.augments``
+       (identically on every rank);
+    2. the augment's :meth:`~MixAugment.mix` returns a :class:`MixResult`,
+       asking the model through a :class:`MixContext` (clean forward with
+       attention, training forward, token layout);
+    3. the mixed batch is forwarded, inside the attention probe when the
+       result asks to be relabelled from that forward;
+    4. the head's loss gets the targets as ``gt_score`` and the result's
+       ``head_kwargs``, and the result's ``loss_terms`` are added.
 
-    Labels reach the head as (B, K) ``gt_score`` in every batch.
+    Nothing here depends on which method runs: see
+    ``mmsmmix/models/augments/base.py``. MMPretrain's own augments are
+    wrapped so that they draw from synced streams too.
 
-    Non-finite guard: a training step whose inputs or loss terms are not
-    all finite never reaches the optimizer. The check runs after the forward
-    and before the backward (``parse_losses``), agrees across ranks, and by
-    default raises ``FloatingPointError`` naming the terms and the
-    iteration; with ``nonfinite='skip'`` the step is skipped instead (no
-    gradient, so neither the weights nor the optimizer state move; under
-    AMP the GradScaler sees non-finite gradients and skips it) and the
-    ``skipped_steps`` count is logged.
+    A head loss with ``requires_own_label = True`` (Decoupled Mixup's
+    reference pairing) also gets ``own_label`` (B,), each image's class
+    before mixing.
+
+    Non-finite guard (:class:`NonFiniteGuard`): a training step whose inputs
+    or loss terms are not all finite never reaches the optimizer; by default
+    it raises ``FloatingPointError`` naming the terms and the iteration,
+    with ``nonfinite='skip'`` it is skipped and ``skipped_steps`` is logged.
 
     ``predict`` and ``extract_feat`` are those of ``ImageClassifier``.
 
     Args:
         train_cfg (dict, optional): ``augments`` (a config or a list of
             them), ``probs`` (their probabilities; a sum below 1 leaves
-            the rest of the batches unmixed), drawn identically on all ranks,
-            and ``nonfinite`` (``'raise'``, the default, or ``'skip'``).
+            the rest of the batches unmixed) and ``nonfinite`` (``'raise'``,
+            the default, or ``'skip'``).
         Other args: as ``ImageClassifier``.
     """
 
@@ -100,9 +77,6 @@ class MixImageClassifier(ImageClassifier):
             raise ValueError('MixImageClassifier train_cfg accepts only '
                              "'augments', 'probs' and 'nonfinite', got "
                              f'{list(train_cfg)}')
-        if nonfinite not in NONFINITE_MODES:
-            raise ValueError('model.train_cfg.nonfinite must be one of '
-                             f'{NONFINITE_MODES}, got {nonfinite!r}')
         data_preprocessor = dict(data_preprocessor or {})
         data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
         if data_preprocessor.get('batch_augments'):
@@ -110,6 +84,7 @@ class MixImageClassifier(ImageClassifier):
                 'MixImageClassifier mixes in loss(): put the augments in '
                 'model.train_cfg.augments, not in '
                 'data_preprocessor.batch_augments')
+        guard = NonFiniteGuard(nonfinite)
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -118,37 +93,32 @@ class MixImageClassifier(ImageClassifier):
             train_cfg=None,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-
-        if isinstance(augments, dict):
-            augments = [augments]
-        self.augments = [
-            BATCH_AUGMENTS.build(a) if isinstance(a, dict) else a
-            for a in augments
-        ]
-        self.augment_probs = self._check_probs(probs, len(self.augments))
-        self.random = SyncedRandom(stream='MixImageClassifier')
-        self.nonfinite = nonfinite
-        self.skipped_steps = 0
-        self._step_inputs = None  # (finite flag, under autocast) of loss()
-        self._probe = None
+        self.guard = guard
+        self.switch = AugmentSwitch(augments, probs)
+        self.mix_context = ClassifierContext(self)
         for aug in self.augments:
-            if getattr(aug, 'label_smoothing', 0) and isinstance(
-                    getattr(self.head, 'loss_module', None), LabelSmoothLoss):
-                raise ValueError(
-                    f'{type(aug).__name__} already smooths labels '
-                    f'(label_smoothing={aug.label_smoothing}); use '
-                    "model.head.loss=dict(type='CrossEntropyLoss', "
-                    'use_soft=True) or set label_smoothing=0 in the augment')
-            if getattr(aug, 'requires_attention', False):
-                self._probe = build_attention_probe(self.backbone)
-                self._check_layout(aug)
+            self._check_augment(aug)
 
-    def _check_layout(self, aug) -> None:
-        """Let an attention-guided augment refuse the backbone's configured
-        token layout now rather than at its first batch (it still checks
-        every batch, whose size may differ)."""
-        layout = self._probe.configured_layout()
-        if layout is None or not hasattr(aug, 'check_layout'):
+    @property
+    def augments(self) -> List[MixAugment]:
+        """The augments of ``train_cfg``, in order."""
+        return self.switch.augments
+
+    def _check_augment(self, aug: MixAugment) -> None:
+        """Refuse, when the model is built, what an augment cannot use: a
+        second smoothing in the head, a backbone without readable attention
+        or a token layout the augment refuses."""
+        if aug.label_smoothing and isinstance(
+                getattr(self.head, 'loss_module', None), LabelSmoothLoss):
+            raise ValueError(
+                f'{type(aug).__name__} already smooths labels '
+                f'(label_smoothing={aug.label_smoothing}); use '
+                "model.head.loss=dict(type='CrossEntropyLoss', "
+                'use_soft=True) or set label_smoothing=0 in the augment')
+        if aug.attn_stat is None:
+            return
+        layout = self.mix_context.configured_layout()  # builds the probe
+        if layout is None:
             return
         record, input_size = layout
         try:
@@ -159,144 +129,86 @@ class MixImageClassifier(ImageClassifier):
                 f'{input_size[1]} inputs (img_size), which '
                 f'{type(aug).__name__} cannot use: {err}') from err
 
-    @staticmethod
-    def _check_probs(probs, num_augments: int) -> Optional[List[float]]:
-        if probs is None:
-            return None
-        probs = [float(p) for p in (
-            probs if isinstance(probs, (list, tuple)) else [probs])]
-        if len(probs) != num_augments:
-            raise ValueError(
-                f'model.train_cfg.probs has {len(probs)} entries for '
-                f'{num_augments} augments')
-        if any(p < 0 for p in probs) or sum(probs) > 1 + 1e-6:
-            raise ValueError('model.train_cfg.probs must be >= 0 and sum to '
-                             f'at most 1, got {probs}')
-        return probs
-
-    def token_layout(self) -> AttentionRecord:
-        """The backbone's configured token layout (grid, patch size, extra
-        tokens), for augments that cut images along token cells."""
-        if self._probe is None:
-            self._probe = build_attention_probe(self.backbone)
-        layout = self._probe.configured_layout()
-        if layout is None:
-            raise ValueError(
-                f'{type(self.backbone).__name__} has no fixed input size, so '
-                'its patch size is unknown; set the backbone img_size')
-        return layout[0]
-
     def random_streams(self) -> 'OrderedDict[str, SyncedRandom]':
-        """Every synced random stream of the model, by a stable name.
-
+        """Every synced random stream of the model, by a stable name:
         ``'classifier'`` (the augment choice), then each augment's
-        ``SyncedRandom`` attributes as ``'augments.<i>.<attr>'``. These are
-        the states ``RandomStateHook`` saves in checkpoints.
-        """
-        streams = OrderedDict(classifier=self.random)
-        for i, aug in enumerate(self.augments):
-            for attr, value in vars(aug).items():
-                if isinstance(value, SyncedRandom):
-                    streams[f'augments.{i}.{attr}'] = value
-        return streams
+        ``random_streams()`` as ``'augments.<i>.<name>'``. These are the
+        states ``RandomStateHook`` saves in checkpoints."""
+        return self.switch.random_streams()
 
-    def _pick_augment(self):
-        """One augment (or None: no mixing) for this batch."""
-        if not self.augments:
-            return None
-        if self.augment_probs is None:
-            return self.random.choice(self.augments)
-        rest = max(1 - sum(self.augment_probs), 0.)
-        options = self.augments + [None]
-        probs = torch.tensor(self.augment_probs + [rest], dtype=torch.float64)
-        return self.random.choice(options, p=(probs / probs.sum()).numpy())
+    def optional_streams(self) -> set:
+        """Streams a resumed checkpoint may lack: those of MMPretrain's
+        augments, which drew from the global generators (saved per rank)
+        before they were given synced streams."""
+        return {
+            name
+            for i, aug in enumerate(self.augments)
+            if isinstance(aug, MMPretrainAugment)
+            for name in (f'augments.{i}.{key}'
+                         for key in aug.random_streams())
+        }
 
-    def _batch_score(self, inputs: torch.Tensor,
-                     data_samples: List[DataSample]) -> torch.Tensor:
-        """(B, K) float scores: ``gt_score`` if present, else one-hot."""
+    def batch_targets(self, inputs: torch.Tensor,
+                      data_samples: List[DataSample]) -> torch.Tensor:
+        """(B, K) float targets: ``gt_score`` if present, else one-hot."""
         if 'gt_score' in data_samples[0]:
             return torch.stack([s.gt_score for s in data_samples]).float()
         labels = torch.cat([s.gt_label for s in data_samples])
         return F.one_hot(labels.to(inputs.device),
                          self.head.num_classes).float()
 
-    def clean_forward(
-            self,
-            inputs: torch.Tensor,
-            score: str = 'patch') -> Tuple[torch.Tensor, AttentionRecord]:
-        """Eval-mode, no-grad, float32 forward of an unmixed batch.
+    def mix(self, augment: Optional[MixAugment], inputs: torch.Tensor,
+            targets: torch.Tensor) -> MixResult:
+        """The batch ``augment`` makes (unchanged for None)."""
+        if augment is None:
+            return MixResult(inputs, targets)
+        return augment.mix(inputs, targets, self.mix_context)
 
-        Dropout and stochastic depth are off, as in the official SMMix
-        motivating pass, and the train/eval mode is restored afterwards.
-
-        Args:
-            inputs (Tensor): (B, C, H, W) images.
-            score (str): The attention statistic the caller will compute
-                (``'patch'`` or ``'cls'``), so the probe reads its block.
-
-        Returns:
-            tuple: Class logits (B, K) and the last block's attention.
-        """
-        if self._probe is None:
-            self._probe = build_attention_probe(self.backbone)
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad(), torch.autocast(
-                    inputs.device.type, enabled=False), \
-                    self._probe.capture(score) as record:
-                logits = self.head(self.extract_feat(inputs.float()))
-        finally:
-            self.train(was_training)
-        return logits.float(), record
+    def forward_mixed(
+            self, result: MixResult) -> Tuple[Tuple[torch.Tensor, ...],
+                                              torch.Tensor]:
+        """Features of the mixed batch, and its targets after relabelling
+        from this forward if the result asks for it."""
+        if result.relabel is None:
+            return self.extract_feat(result.inputs), result.targets
+        probe = self.mix_context.probe
+        with probe.capture(result.relabel.attn_stat) as record:
+            feats = self.extract_feat(result.inputs)
+        return feats, result.relabel.fn(record, self.head(feats))
 
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> dict:
-        """Mix the batch, then compute the head's losses on it.
+        """Pick an augment, mix, forward, and compute the losses.
 
         Args:
             inputs (Tensor): (B, C, H, W) normalised images.
             data_samples (list[DataSample]): Their annotations.
 
         Returns:
-            dict[str, Tensor]: The head's losses.
+            dict[str, Tensor]: The head's losses and the augment's terms.
         """
-        self._step_inputs = (all_finite(inputs),
-                             torch.is_autocast_enabled(inputs.device.type))
-        aug = self._pick_augment()
-        score = self._batch_score(inputs, data_samples)
-        mix_info = None
-        if getattr(aug, 'requires_model', False):
-            inputs, score, mix_info = aug(inputs, score, model=self)
-        elif aug is not None:
-            inputs, score = aug(inputs, score)
-        if getattr(aug, 'requires_mixed_attention', False):
-            with self._probe.capture(aug.score) as record:
-                feats = self.extract_feat(inputs)
-            score = aug.relabel(score, record, self.head(feats))
-        else:
-            feats = self.extract_feat(inputs)
-        for sample, sample_score in zip(data_samples, score):
-            sample.set_gt_score(sample_score)
-        head_kwargs = self._own_label_kwargs(data_samples)
-        if hasattr(aug, 'loss_terms'):
-            losses = self.head.loss(feats, data_samples, **head_kwargs)
-            losses.update(aug.loss_terms(self.head(feats), mix_info))
-            return losses
-        if mix_info is not None:
-            head_kwargs['mix_info'] = mix_info
-        return self.head.loss(feats, data_samples, **head_kwargs)
+        self.guard.arm(inputs)
+        result = self.mix(self.switch.pick(), inputs,
+                          self.batch_targets(inputs, data_samples))
+        feats, targets = self.forward_mixed(result)
+        for sample, target in zip(data_samples, targets):
+            sample.set_gt_score(target)
+        losses = self.head.loss(feats, data_samples,
+                                **self._own_label_kwargs(data_samples),
+                                **result.head_kwargs)
+        if result.loss_terms is not None:
+            losses.update(result.loss_terms(self.head(feats)))
+        return losses
 
     def _own_label_kwargs(self, data_samples: List[DataSample]) -> dict:
         """``own_label`` (B,) for a head loss that declares
-        ``requires_own_label`` (Decoupled Mixup's reference pairing needs to
-        know which mixed class is each image's own), else nothing."""
+        ``requires_own_label``, else nothing."""
         loss_module = getattr(self.head, 'loss_module', None)
         if not getattr(loss_module, 'requires_own_label', False):
             return {}
         if 'gt_label' not in data_samples[0]:
             raise ValueError(
-                f'{type(loss_module).__name__} needs each image\'s own class '
+                f"{type(loss_module).__name__} needs each image's own class "
                 '(gt_label), but the samples carry only gt_score')
         return dict(own_label=torch.cat(
             [s.gt_label for s in data_samples]).to(
@@ -305,60 +217,12 @@ class MixImageClassifier(ImageClassifier):
     def parse_losses(
         self, losses: Dict[str, torch.Tensor]
     ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
-        """Sum the losses, refusing a step with non-finite inputs or losses.
-
-        Both the plain ``train_step`` and mmengine's DDP wrapper call this
-        between the forward and the backward, so it is where a bad step can
-        still be stopped on every rank alike.
-
-        Args:
-            losses (dict[str, Tensor]): The named outputs of ``loss()``.
+        """Sum the losses, refusing a step with non-finite inputs or losses
+        (see :class:`NonFiniteGuard`).
 
         Returns:
             tuple[Tensor, dict]: The loss to back-propagate and the log
             variables (plus ``skipped_steps`` in skip mode).
-
-        Raises:
-            FloatingPointError: In ``'raise'`` mode, naming the non-finite
-                terms (``inputs`` and/or loss names) and the iteration.
         """
         loss, log_vars = super().parse_losses(losses)
-        if self._step_inputs is None:
-            raise RuntimeError('MixImageClassifier.parse_losses must follow '
-                               'a loss() call of the same step')
-        inputs_finite, autocast = self._step_inputs
-        self._step_inputs = None
-        names = ['inputs'] + [k for k in losses if 'loss' in k]
-        finite = torch.stack([inputs_finite] +
-                             [all_finite(log_vars[k]) for k in names[1:]])
-        bad = (~finite).to(torch.int32)
-        all_reduce(bad, op='max')  # every rank takes the same decision
-        bad_names = [n for n, b in zip(names, bad.tolist()) if b]
-        if not bad_names:
-            if self.nonfinite == 'skip':
-                log_vars['skipped_steps'] = torch.tensor(self.skipped_steps)
-            return loss, log_vars
-
-        iteration = MessageHub.get_current_instance().get_info('iter')
-        where = f'iteration {iteration}' if iteration is not None else \
-            'this step'
-        local = [n for n, ok in zip(names, finite.tolist()) if not ok]
-        detail = ', '.join(f'{k}={float(log_vars[k]):g}' if k in log_vars
-                           else k for k in local) or 'on another rank'
-        what = f"non-finite {', '.join(bad_names)} at {where} ({detail})"
-        if self.nonfinite == 'raise':
-            raise FloatingPointError(
-                f'{what}; the step was not applied, the weights are '
-                'unchanged. Check the data and the learning rate, or set '
-                "model.train_cfg.nonfinite='skip' to skip such steps")
-        self.skipped_steps += 1
-        MMLogger.get_current_instance().warning(
-            f'{what}: step skipped ({self.skipped_steps} so far)')
-        if autocast:
-            # AMP: GradScaler skips any step whose gradients are not finite.
-            skip_loss = loss * float('nan')
-        else:
-            # No graph: no parameter gets a gradient, so the step is a no-op.
-            skip_loss = loss.new_zeros((), requires_grad=True)
-        return skip_loss, OrderedDict(
-            skipped_steps=torch.tensor(self.skipped_steps))
+        return self.guard.check(losses, loss, log_vars)

@@ -56,30 +56,30 @@ class AttentionProbe:
         """
         return None
 
-    def _record(self, score: str) -> AttentionRecord:
-        """An empty record for a capture of statistic ``score``."""
+    def _record(self, attn_stat: str) -> AttentionRecord:
+        """An empty record for a capture of statistic ``attn_stat``."""
         raise NotImplementedError
 
-    def _hooks(self, record: AttentionRecord, score: str) -> List[Hook]:
+    def _hooks(self, record: AttentionRecord, attn_stat: str) -> List[Hook]:
         """(module, forward hook) pairs that fill ``record``."""
         raise NotImplementedError
 
     @contextmanager
-    def capture(self, score: str = 'patch') -> Iterator[AttentionRecord]:
+    def capture(self, attn_stat: str = 'patch') -> Iterator[AttentionRecord]:
         """Record the attention of forwards run inside.
 
         Args:
-            score (str): The statistic it will feed (``'patch'`` or
+            attn_stat (str): The statistic it will feed (``'patch'`` or
                 ``'cls'``): families whose two statistics live in different
                 blocks (CaiT) read the matching one.
 
         Yields:
             AttentionRecord: Filled by the forward passes run inside.
         """
-        record = self._record(score)
+        record = self._record(attn_stat)
         handles = [
             module.register_forward_hook(_without_grad(hook))
-            for module, hook in self._hooks(record, score)
+            for module, hook in self._hooks(record, attn_stat)
         ]
         try:
             yield record

@@ -16,10 +16,10 @@ class CaiTAttentionProbe(AttentionProbe):
     from different blocks (no official SMMix code exists for CaiT; this is
     our reading of the method):
 
-    - ``score='patch'``: the last self-attention block's talking-heads
+    - ``attn_stat='patch'``: the last self-attention block's talking-heads
       attention after the softmax and the post-softmax head mixing (the
       matrix that multiplies the values), (B, heads, N, N), no extra token;
-    - ``score='cls'``: the last class-attention block's class-to-token row,
+    - ``attn_stat='cls'``: the last class-attention block's class-to-token row,
       (B, heads, 1, 1 + N), recomputed from its ``q``/``k`` (timm fuses it).
     """
 
@@ -33,12 +33,12 @@ class CaiTAttentionProbe(AttentionProbe):
         record.grid = tuple(embed.grid_size)
         return record, tuple(embed.img_size)
 
-    def _record(self, score: str) -> AttentionRecord:
+    def _record(self, attn_stat: str) -> AttentionRecord:
         return AttentionRecord(
-            num_extra_tokens=int(score == 'cls'),
+            num_extra_tokens=int(attn_stat == 'cls'),
             patch_size=tuple(self.backbone.model.patch_embed.patch_size))
 
-    def _hooks(self, record: AttentionRecord, score: str) -> List[Hook]:
+    def _hooks(self, record: AttentionRecord, attn_stat: str) -> List[Hook]:
         model = self.backbone.model
 
         def on_patch_embed(module, inputs, output):
@@ -60,7 +60,7 @@ class CaiTAttentionProbe(AttentionProbe):
                            module.scale).softmax(dim=-1)
 
         hooks = [(model.patch_embed, on_patch_embed)]
-        if score == 'cls':
+        if attn_stat == 'cls':
             hooks.append((model.blocks_token_only[-1].attn,
                           on_class_attention))
         else:

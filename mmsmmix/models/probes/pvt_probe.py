@@ -26,11 +26,11 @@ class PVTAttentionProbe(AttentionProbe):
         record.grid = (grid, grid)
         return record, (self.backbone.img_size, self.backbone.img_size)
 
-    def _record(self, score: str) -> AttentionRecord:
+    def _record(self, attn_stat: str) -> AttentionRecord:
         size = self.backbone.patch_size
         return AttentionRecord(num_extra_tokens=1, patch_size=(size, size))
 
-    def _hooks(self, record: AttentionRecord, score: str) -> List[Hook]:
+    def _hooks(self, record: AttentionRecord, attn_stat: str) -> List[Hook]:
 
         def on_attention(module, inputs, output):
             x, h, w = inputs

@@ -33,12 +33,12 @@ class ViTAttentionProbe(AttentionProbe):
         record.grid = tuple(grid)
         return record, tuple(input_size)
 
-    def _record(self, score: str) -> AttentionRecord:
+    def _record(self, attn_stat: str) -> AttentionRecord:
         return AttentionRecord(
             num_extra_tokens=self.backbone.num_extra_tokens,
             patch_size=tuple(self.backbone.patch_embed.projection.stride))
 
-    def _hooks(self, record: AttentionRecord, score: str) -> List[Hook]:
+    def _hooks(self, record: AttentionRecord, attn_stat: str) -> List[Hook]:
 
         def on_patch_embed(module, inputs, output):
             record.grid = tuple(output[1])

@@ -1,0 +1,191 @@
+"""The mixing protocol: what a batch augment of ``MixImageClassifier`` is.
+
+An augment turns a batch and its (B, K) targets into a :class:`MixResult`.
+It asks the model for what it needs through a :class:`MixContext` (never the
+model itself) and declares, once, what that is:
+
+- ``uses_model``: ``mix`` gets a context (a model-free augment gets None
+  and also works as MMPretrain's ``data_preprocessor`` batch augment);
+- ``attn_stat``: the attention statistic it reads (``'patch'`` or
+  ``'cls'``, :func:`mmsmmix.ops.patch_attention_score`); the classifier then
+  builds an attention probe for the backbone and calls :meth:`check_layout`
+  with the backbone's token layout when the model is built;
+- ``label_smoothing``: the smoothing it applies to its targets itself (a
+  head that smooths too is refused);
+- :meth:`random_streams`: every random stream it draws from, which the
+  classifier checkpoints (exact resume) and which are identical on every
+  rank.
+
+What happens after the mix is said per batch, in the result: extra inputs
+of ``head.loss`` (SMMix's regions), a relabelling from the forward that
+trains on the batch (TransMix, MixPro's PAL) and extra loss terms from its
+logits (RankMixup).
+
+A new method is one subclass::
+
+    @BATCH_AUGMENTS.register_module()
+    class HalfSwap(MixAugment):
+        '''Swap the left halves of each image and its partner.'''
+
+        def __init__(self, seed=None):
+            self.random = SyncedRandom(seed, stream='HalfSwap')
+
+        def random_streams(self):
+            return dict(random=self.random)
+
+        def mix(self, inputs, targets, context=None):
+            index = partner_index(len(inputs), 'randperm', self.random.rng)
+            mixed = inputs.clone()
+            half = inputs.shape[-1] // 2
+            mixed[..., :half] = inputs[index][..., :half]
+            lam = 1 - half / inputs.shape[-1]  # the image's own share
+            return MixResult(mixed, lam * targets + (1 - lam) * targets[index])
+"""
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Optional, Tuple
+
+import torch
+
+from mmsmmix.models.probes import AttentionRecord
+from mmsmmix.utils import SyncedRandom
+
+
+@dataclass
+class Relabel:
+    """Relabel a batch from the forward that trains on it (no extra
+    forward).
+
+    Attributes:
+        attn_stat (str): The statistic the probe records during that
+            forward.
+        fn (Callable): ``fn(record, logits) -> (B, K) targets``, with the
+            probe's :class:`AttentionRecord` of that forward and its class
+            logits (with gradient: detach what must not carry one).
+    """
+    attn_stat: str
+    fn: Callable[[AttentionRecord, torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class MixResult:
+    """One mixed batch.
+
+    Attributes:
+        inputs (Tensor): (B, C, H, W) the images to train on.
+        targets (Tensor): (B, K) their soft targets (replaced by
+            ``relabel`` when given).
+        head_kwargs (dict): Extra keyword inputs of ``head.loss`` (SMMix:
+            ``mix_info``).
+        relabel (Relabel, optional): Relabel from the training forward.
+        loss_terms (Callable, optional): ``loss_terms(logits) -> dict`` of
+            named losses added to the head's, from the class logits of the
+            trained batch (with gradient).
+        info (dict): What was drawn (branch, region side, mask, lam ...),
+            for tools and tests; the classifier ignores it.
+    """
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    head_kwargs: Dict[str, Any] = field(default_factory=dict)
+    relabel: Optional[Relabel] = None
+    loss_terms: Optional[Callable[[torch.Tensor],
+                                  Dict[str, torch.Tensor]]] = None
+    info: Dict[str, Any] = field(default_factory=dict)
+
+
+class MixContext:
+    """What an augment may ask of the model while it mixes a batch."""
+
+    def clean_forward(
+            self, inputs: torch.Tensor,
+            attn_stat: str) -> Tuple[torch.Tensor, AttentionRecord]:
+        """Eval-mode, no-grad, float32 forward of an unmixed batch.
+
+        Args:
+            inputs (Tensor): (B, C, H, W) images.
+            attn_stat (str): The statistic the caller will compute from the
+                recorded attention.
+
+        Returns:
+            tuple: Class logits (B, K) and the probe's record.
+        """
+        raise NotImplementedError
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Class logits (B, K) of a training-mode forward, with gradient."""
+        raise NotImplementedError
+
+    def token_layout(self) -> AttentionRecord:
+        """The backbone's configured token layout: an
+        :class:`AttentionRecord` without ``attn`` (grid, patch size, extra
+        tokens)."""
+        raise NotImplementedError
+
+
+class MixAugment:
+    """Base of every batch augment that ``MixImageClassifier`` runs.
+
+    Subclasses implement :meth:`mix` and, if they draw, return their
+    streams from :meth:`random_streams`.
+    """
+
+    #: Whether :meth:`mix` needs a :class:`MixContext`.
+    uses_model: bool = False
+    #: The attention statistic read (None: no attention).
+    attn_stat: Optional[str] = None
+    #: Smoothing the augment applies to its own targets (a head that
+    #: smooths again is refused).
+    label_smoothing: float = 0.
+
+    @property
+    def name(self) -> str:
+        """The method's name (its registered type)."""
+        return type(self).__name__
+
+    def random_streams(self) -> Dict[str, SyncedRandom]:
+        """Name -> stream of every random stream the augment draws from."""
+        return {}
+
+    def check_layout(self, layout: AttentionRecord, image_hw) -> None:
+        """Raise ValueError if the backbone's token layout (``grid``,
+        ``patch_size``) at inputs of ``image_hw`` is unusable; called when
+        the model is built."""
+
+    def mix(self,
+            inputs: torch.Tensor,
+            targets: torch.Tensor,
+            context: Optional[MixContext] = None) -> MixResult:
+        """Mix a batch.
+
+        Args:
+            inputs (Tensor): (B, C, H, W) normalised images.
+            targets (Tensor): (B, K) one-hot or soft targets.
+            context (MixContext, optional): The model's services (None for
+                a model-free call).
+
+        Returns:
+            MixResult: The batch to train on.
+        """
+        raise NotImplementedError
+
+    def __call__(self, inputs: torch.Tensor,
+                 batch_score: torch.Tensor) -> Tuple[torch.Tensor,
+                                                     torch.Tensor]:
+        """MMPretrain's batch-augment call, for model-free augments (e.g. in
+        ``data_preprocessor.batch_augments``)."""
+        if self.uses_model:
+            raise self._needs_model()
+        result = self.mix(inputs, batch_score)
+        return result.inputs, result.targets
+
+    def require_context(self, context: Optional[MixContext]) -> MixContext:
+        """``context``, or a clear error if the model was not given."""
+        if context is None:
+            raise self._needs_model()
+        return context
+
+    def _needs_model(self) -> TypeError:
+        return TypeError(
+            f'{type(self).__name__} needs the model: set model.type='
+            "'MixImageClassifier' and put it in model.train_cfg.augments "
+            '(it cannot run as a data_preprocessor batch_augment of a plain '
+            'ImageClassifier)')
