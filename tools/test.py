@@ -10,13 +10,15 @@ Example:
 """
 import argparse
 
-from robustness_args import (add_robustness_args, apply_robustness,
-                             check_robustness_args, report_robustness)
-from runner_args import add_runner_args, load_config
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
+from mmsmmix.evaluation.robustness import (add_robustness_args,
+                                           apply_robustness,
+                                           check_robustness_args,
+                                           report_robustness)
+from mmsmmix.utils.runner_args import add_runner_args, load_config
 from mmsmmix.utils import (CheckpointFileError, CheckpointMismatchError,
                            finish_distributed, load_weights)
 

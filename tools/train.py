@@ -7,12 +7,12 @@ Example:
 """
 import argparse
 
-from runner_args import add_runner_args, load_config
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
 from mmsmmix.utils import CheckpointFileError, finish_distributed
+from mmsmmix.utils.runner_args import add_runner_args, load_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -33,7 +33,7 @@ from mmpretrain.structures import DataSample
 
 from mmsmmix.registry import config_dir
 from mmsmmix.utils import load_weights
-from .comparison.timing import build_model, step_times
+from .timing import build_model, step_times
 
 METHODS = ('cutmix', 'smmix', 'transmix', 'mixpro', 'rankmixup')
 

@@ -112,7 +112,7 @@ def official_low_frequency_noise(height: int, width: int,
     coefficients = scale[..., None] * normals  # (H, Wf, 2)
     # The official indexing: frequency rows 0 and 1, not the pair.
     spectrum = coefficients[0] + 1j * coefficients[1]  # (Wf, 2)
-    noise = np.real(np.fft.irfftn(spectrum, (height, width)))
+    noise = np.real(np.fft.irfftn(spectrum, (height, width), axes=(0, 1)))
     noise = noise - noise.min()
     return noise / max(noise.max(), 1e-12)
 

@@ -168,6 +168,26 @@ def state_dict_mismatch(model: torch.nn.Module,
     return missing, unexpected, misshaped
 
 
+def describe_mismatch(model: torch.nn.Module, state_dict: dict,
+                      shown: int = 3) -> str:
+    """What keeps ``state_dict`` from fitting ``model`` exactly, in words
+    ('' if it fits): the first ``shown`` mis-shaped, missing and unexpected
+    keys and how many there are."""
+    missing, unexpected, misshaped = state_dict_mismatch(model, state_dict)
+    problems = []
+    if misshaped:
+        problems.append(f'{len(misshaped)} mis-shaped (' + ', '.join(
+            f'{k}: checkpoint {list(c)} vs model {list(m)}'
+            for k, c, m in misshaped[:shown]) + ')')
+    for what, keys in (('missing from the checkpoint', missing),
+                       ('unexpected', unexpected)):
+        if keys:
+            problems.append(f'{len(keys)} {what} (' +
+                            ', '.join(keys[:shown]) +
+                            (', ...' if len(keys) > shown else '') + ')')
+    return '; '.join(problems)
+
+
 def check_checkpoint_fits(model: torch.nn.Module,
                           checkpoint: dict,
                           source: str,
@@ -186,23 +206,20 @@ def check_checkpoint_fits(model: torch.nn.Module,
         CheckpointMismatchError: Naming the first ``shown`` missing,
             unexpected and mis-shaped keys and how many there are.
     """
-    missing, unexpected, misshaped = state_dict_mismatch(
-        model, _model_state_dict(checkpoint))
-    problems = []
-    if misshaped:
-        problems.append(f'{len(misshaped)} mis-shaped (' + ', '.join(
-            f'{k}: checkpoint {list(c)} vs model {list(m)}'
-            for k, c, m in misshaped[:shown]) + ')')
-    for what, keys in (('missing from the checkpoint', missing),
-                       ('unexpected', unexpected)):
-        if keys:
-            problems.append(f'{len(keys)} {what} (' +
-                            ', '.join(keys[:shown]) +
-                            (', ...' if len(keys) > shown else '') + ')')
+    problems = describe_mismatch(model, _model_state_dict(checkpoint), shown)
     if problems:
         raise CheckpointMismatchError(
-            f"{source} does not fit the config's model: " +
-            '; '.join(problems) + (f'. {hint}' if hint else ''))
+            f"{source} does not fit the config's model: {problems}" +
+            (f'. {hint}' if hint else ''))
+
+
+def count_numbered(state_dict: dict, pattern: str) -> int:
+    r"""How many numbered blocks a state dict holds: one more than the
+    largest index matched by ``pattern``'s first group (0 if none), e.g.
+    ``count_numbered(sd, r'^blocks\.(\d+)\.')``."""
+    indices = {int(m.group(1)) for k in state_dict
+               for m in [re.match(pattern, k)] if m}
+    return max(indices) + 1 if indices else 0
 
 
 def load_weights(model: torch.nn.Module,

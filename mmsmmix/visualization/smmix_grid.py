@@ -61,28 +61,6 @@ def to_display(images, mean=None, std=None, bgr: bool = False) -> np.ndarray:
     return np.clip(np.rint(x), 0, 255).astype(np.uint8).transpose(0, 2, 3, 1)
 
 
-def window_box(index: int, side: int,
-               region_size: int) -> Tuple[int, int, int, int]:
-    """Cells ``(top, left, bottom, right)`` (end exclusive) of a window.
-
-    Args:
-        index (int): Window index as given by ``window_sums(...).argmin()``
-            or ``argmax()``.
-        side (int): Grid side S.
-        region_size (int): Window side r.
-
-    Returns:
-        tuple[int, int, int, int]: The window's cell rectangle.
-    """
-    positions = side - region_size + 1
-    index = int(index)
-    if not 0 <= index < positions**2:
-        raise ValueError(f'window index {index} is out of range for r='
-                         f'{region_size} on a {side}x{side} grid')
-    top, left = divmod(index, positions)
-    return top, left, top + region_size, left + region_size
-
-
 def outline(image: np.ndarray, box: Tuple[int, int, int, int],
             color: Sequence[int], thickness: int) -> np.ndarray:
     """Paint a rectangle's border on the inside of ``box``.
@@ -197,8 +175,8 @@ def smmix_grid_figure(targets: np.ndarray,
                       partners: np.ndarray,
                       mixed: np.ndarray,
                       target_scores: np.ndarray,
-                      dst_windows: Sequence[int],
-                      src_windows: Sequence[int],
+                      dst_boxes: Sequence[Tuple[int, int, int, int]],
+                      src_boxes: Sequence[Tuple[int, int, int, int]],
                       region_size: int,
                       lam: float,
                       row_notes: Optional[List[List[str]]] = None,
@@ -216,8 +194,11 @@ def smmix_grid_figure(targets: np.ndarray,
         partners (np.ndarray): (N, H, W, 3) uint8 partner (source) images.
         mixed (np.ndarray): (N, H, W, 3) uint8 mixed images.
         target_scores (np.ndarray): (N, S, S) patch scores of the targets.
-        dst_windows (sequence[int]): (N,) min-window index of each target.
-        src_windows (sequence[int]): (N,) max-window index of each partner.
+        dst_boxes (sequence[tuple]): Per target, its min (destination)
+            window as cells ``(top, left, bottom, right)``, end exclusive
+            (``mmsmmix.ops.window_box``).
+        src_boxes (sequence[tuple]): Per target, its partner's max (source)
+            window, the same way.
         region_size (int): Window side r in cells.
         lam (float): Target's area share ``1 - r²/S²``.
         row_notes (list[list[str]], optional): Extra text lines per row
@@ -258,8 +239,7 @@ def smmix_grid_figure(targets: np.ndarray,
     canvas = np.full((layout.height, layout.width, 3), 255, np.uint8)
     fig = Figure(figsize=(layout.width / DPI, layout.height / DPI), dpi=DPI)
     for i in range(n):
-        dst = px(window_box(dst_windows[i], side, region_size))
-        src = px(window_box(src_windows[i], side, region_size))
+        dst, src = px(dst_boxes[i]), px(src_boxes[i])
         panels = [
             up(targets[i]),
             outline(heat_overlay(up(targets[i]), target_scores[i]), dst,
@@ -292,18 +272,6 @@ def smmix_grid_figure(targets: np.ndarray,
                  1 - layout.margin / layout.height, title, va='top',
                  ha='left', fontsize=FONT_SIZE + 1, weight='bold')
     return fig
-
-
-def figure_to_array(fig: Figure) -> np.ndarray:
-    """Render a figure with Agg at its own dpi.
-
-    Returns:
-        np.ndarray: (H, W, 3) uint8 RGB.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
 def save_png(fig: Figure, path: str) -> str:

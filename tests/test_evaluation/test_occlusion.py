@@ -270,12 +270,8 @@ def test_tool_occlusion_end_to_end(fmnist_root, tmp_path):
 
 
 def test_tool_rejects_bad_options(tmp_path):
-    sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-    try:
-        from robustness_args import (add_robustness_args,
-                                     check_robustness_args)
-    finally:
-        sys.path.pop(0)
+    from mmsmmix.evaluation.robustness import (add_robustness_args,
+                                               check_robustness_args)
     parser = argparse.ArgumentParser()
     parser.add_argument('--out')
     add_robustness_args(parser)

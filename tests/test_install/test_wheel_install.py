@@ -190,7 +190,7 @@ def test_the_wheel_carries_configs_tools_and_model_index(wheelhouse):
                  'mmsmmix/.mim/configs/_base_/default_runtime.py',
                  f'mmsmmix/.mim/configs/{SMMIX_BASE}',
                  'mmsmmix/.mim/tools/train.py', 'mmsmmix/.mim/tools/test.py',
-                 'mmsmmix/.mim/tools/runner_args.py',
+                 'mmsmmix/utils/runner_args.py',
                  'mmsmmix/.mim/tools/dist_train.sh',
                  'mmsmmix/.mim/tools/slurm_train.sh',
                  'mmsmmix/.mim/tools/misc/launch_env.sh'):

@@ -34,7 +34,8 @@ def _official_noise_by_hand(rng, h, w, decay):
     fx = np.fft.fftfreq(w)[:wf][None, :]
     scale = 1. / np.maximum(np.sqrt(fx * fx + fy * fy), 1. / max(w, h))**decay
     coef = scale[..., None] * rng.standard_normal((h, wf, 2))
-    image = np.real(np.fft.irfftn(coef[0] + 1j * coef[1], (h, w)))
+    image = np.real(
+        np.fft.irfftn(coef[0] + 1j * coef[1], (h, w), axes=(-2, -1)))
     image = image - image.min()
     return image / image.max()
 

@@ -102,10 +102,11 @@ def test_classifier_wraps_and_names_the_streams():
     assert model.optional_streams() == {'augments.0.random'}
 
 
-def _mixup_cutmix_cfg(work_dir, root, epochs):
+def _mixup_cutmix_cfg(work_dir, root, epochs, name):
     cfg = Config.fromfile(
         osp.join(FMNIST_CONFIGS, 'vit-mini-p7_mixup-cutmix_1xb64_fmnist.py'))
     cfg.work_dir = str(work_dir)
+    cfg.experiment_name = name  # Runners made within a second differ
     cfg.train_dataloader.dataset.indices = 64
     cfg.train_dataloader.dataset.data_root = root
     cfg.train_dataloader.num_workers = 0
@@ -121,7 +122,8 @@ def test_resumes_a_checkpoint_without_the_new_streams(tmp_path, fmnist_root):
     """A checkpoint written before Mixup/CutMix had streams (none saved for
     them) resumes with a warning, and the classifier's stream (which
     augment each batch gets) continues as in the uninterrupted run."""
-    Runner.from_cfg(_mixup_cutmix_cfg(tmp_path / 'a', fmnist_root, 1)).train()
+    Runner.from_cfg(_mixup_cutmix_cfg(tmp_path / 'a', fmnist_root, 1,
+                                      'first')).train()
     ckpt = str(tmp_path / 'a' / 'epoch_1.pth')
     checkpoint = load_local_checkpoint(ckpt)
     streams = checkpoint['random_states']['streams']
@@ -131,7 +133,7 @@ def test_resumes_a_checkpoint_without_the_new_streams(tmp_path, fmnist_root):
         del streams[name]  # as the code before the adapter wrote them
     torch.save(checkpoint, ckpt)
 
-    cfg = _mixup_cutmix_cfg(tmp_path / 'a', fmnist_root, 2)
+    cfg = _mixup_cutmix_cfg(tmp_path / 'a', fmnist_root, 2, 'resumed')
     cfg.resume, cfg.load_from = True, ckpt
     resumed = Runner.from_cfg(cfg)
     resumed.train()
@@ -139,7 +141,8 @@ def test_resumes_a_checkpoint_without_the_new_streams(tmp_path, fmnist_root):
     assert "has no random streams ['augments.0.random', " \
         "'augments.1.random']" in open(log).read()
 
-    whole = Runner.from_cfg(_mixup_cutmix_cfg(tmp_path / 'b', fmnist_root, 2))
+    whole = Runner.from_cfg(
+        _mixup_cutmix_cfg(tmp_path / 'b', fmnist_root, 2, 'whole'))
     whole.train()
     state = resumed.model.random_streams()['classifier'].state_dict()
     assert state == whole.model.random_streams()['classifier'].state_dict()

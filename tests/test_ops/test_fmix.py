@@ -35,7 +35,8 @@ def _official_by_hand(normals, height, width, decay):
     scale = np.expand_dims(scale, -1)[None, :]  # (1, H, Wf, 1)
     spectrum = scale * normals[None]  # (1, H, Wf, 2)
     spectrum = spectrum[:, 0] + 1j * spectrum[:, 1]  # rows 0 and 1
-    image = np.real(np.fft.irfftn(spectrum, (height, width)))
+    # numpy applies s to the last len(s) axes (given explicitly here)
+    image = np.real(np.fft.irfftn(spectrum, (height, width), axes=(-2, -1)))
     image = image[:1, :height, :width]
     image = image - image.min()
     image = image / image.max()

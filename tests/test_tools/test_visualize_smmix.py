@@ -16,7 +16,7 @@ import pytest
 import torch
 from PIL import Image
 
-from mmsmmix.ops import max_min_region_mix, window_sums
+from mmsmmix.ops import max_min_region_mix, window_box
 from mmsmmix.visualization import (DST_COLOR, SRC_COLOR, grid_layout,
                                    save_png, smmix_grid_figure, to_display)
 from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
@@ -77,14 +77,15 @@ def test_outlines_lie_on_the_border_of_the_window_cells(tmp_path):
     scores = torch.zeros(2, 4, 4)
     scores[0, 2:4, 0:2] = -1.     # target 0: least attended window
     scores[1, 0:2, 1:3] = 5.      # partner 1: most attended window
-    mixed, source_mask, lam = max_min_region_mix(images, scores, 2)
-    sums = window_sums(scores, 2)
-    dst, src = sums.argmin(1), sums.argmax(1)
+    region = max_min_region_mix(images, scores, 2)
+    mixed, source_mask, lam = region.mixed, region.source_mask, region.lam
+    dst, src = region.target_windows, region.source_windows
     assert dst[0] == 2 * 3 + 0 and src[1] == 0 * 3 + 1  # (top, left) rows
     shown, shown_mixed = to_display(images), to_display(mixed)
     fig = smmix_grid_figure(shown[:1], shown[1:], shown_mixed[:1],
-                            scores[:1].numpy(), [int(dst[0])],
-                            [int(src[1])], 2, lam, title='known windows')
+                            scores[:1].numpy(), [window_box(dst[0], 4, 2)],
+                            [window_box(src[1], 4, 2)], 2, lam,
+                            title='known windows')
     png = read_png(save_png(fig, str(tmp_path / 'grid.png')))
 
     layout = grid_layout(1, 28, 28)
@@ -178,12 +179,13 @@ def test_tool_on_fashion_mnist_tiny_vit(fmnist_root, tmp_path, capsys):
         ' num_heads=2, feedforward_channels=32)),'
         ' head=dict(in_channels=16))\n')
     out = str(tmp_path / 'pairs.png')
-    path = load_tool().main([
+    pairs = load_tool().main([
         str(config), '--num', '2', '--region-size', '3', '--out', out,
         '--cfg-options', 'train_dataloader.dataset.indices=8',
         f'train_dataloader.dataset.data_root={fmnist_root}'
     ])
-    assert path == out and capsys.readouterr().out.strip().endswith(out)
+    assert pairs.region_size == 3
+    assert capsys.readouterr().out.strip().endswith(out)
     png = read_png(out)
     layout = grid_layout(2, 28, 28)
     assert png.shape == (layout.height, layout.width, 3)
@@ -220,13 +222,14 @@ def test_tool_images_option_rgb_pipeline(tmp_path):
         "dict(type='PackInputs')]))\n")
     images = write_images(tmp_path / 'imgs', 2, 80, 3)
     out = str(tmp_path / 'rgb.png')
-    load_tool().main(
+    pairs = load_tool().main(
         [str(config), '--num', '1', '--images', images, '--out', out])
     png = read_png(out)
     layout = grid_layout(1, 64, 64)
     assert layout.scale == 3
     assert png.shape == (layout.height, layout.width, 3)
-    assert check_pairs(png, layout, 1, side=4) in (1, 2, 3)
+    assert pairs.sizes == [1, 2, 3] and pairs.side == 4
+    assert check_pairs(png, layout, 1, side=4) == pairs.region_size
     target = panel(png, layout, 0, 0)
     assert not (target[..., 0] == target[..., 2]).all()  # colour kept
 
@@ -237,12 +240,13 @@ def test_tool_plain_classifier_and_gray_files(tmp_path):
     the SMMix defaults are used (r from 1..3 on the 4x4 grid)."""
     images = write_images(tmp_path / 'gray', 4, 28, 1)
     out = str(tmp_path / 'plain.png')
-    load_tool().main([NOMIX_CONFIG, '--num', '2', '--images', images,
-                      '--seed', '1', '--out', out])
+    pairs = load_tool().main([NOMIX_CONFIG, '--num', '2', '--images',
+                              images, '--seed', '1', '--out', out])
     png = read_png(out)
     layout = grid_layout(2, 28, 28)
     assert png.shape == (layout.height, layout.width, 3)
-    assert check_pairs(png, layout, 2, side=4) in (1, 2, 3)
+    assert pairs.sizes == [1, 2, 3]
+    assert check_pairs(png, layout, 2, side=4) == pairs.region_size
 
 
 def test_tool_rejects_a_backbone_without_attention(tmp_path):

@@ -29,7 +29,6 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TIMING_FILE = 'timing.json'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -101,8 +100,8 @@ def train_all(plan: dict, runs, work_dir: str, jobs: int,
     """Train the runs not finished yet, ``jobs`` at a time; print progress
     and ETA. Returns the runs that failed."""
     from mmsmmix.evaluation.comparison import read_result
-    run_dir = {r: osp.join(work_dir, 'runs', r.method, f'seed{r.seed}')
-               for r in runs}
+    from mmsmmix.evaluation.comparison import run_dir as run_path
+    run_dir = {r: run_path(work_dir, r.method, r.seed) for r in runs}
     todo = [r for r in runs if read_result(run_dir[r]) is None]
     print(f'{len(runs) - len(todo)} of {len(runs)} runs already finished; '
           f'training {len(todo)} with {jobs} job(s) x {threads} thread(s)')
@@ -164,11 +163,12 @@ def main(argv=None) -> int:
         return run_one(args.work_dir, args.run_one[0], int(args.run_one[1]),
                        threads)
 
-    from mmsmmix.evaluation.comparison import (SETTINGS, check_methods,
-                                               config_path, load_plan,
-                                               machine, measure_timing,
-                                               plan_runs, write_json,
-                                               write_report)
+    from mmsmmix.evaluation.comparison import (SETTINGS, TIMING_FILE,
+                                               check_methods, config_path,
+                                               load_plan, measure_timing,
+                                               plan_runs, read_json,
+                                               write_json, write_report)
+    from mmsmmix.evaluation.timing import machine
     if args.device == 'cuda':
         import torch
         if not torch.cuda.is_available():
@@ -195,12 +195,9 @@ def main(argv=None) -> int:
         raise SystemExit(str(err))
 
     timing_path = osp.join(work_dir, TIMING_FILE)
-    timing = None
-    if osp.isfile(timing_path):
-        with open(timing_path) as f:
-            timing = json.load(f)
-        if not set(methods) <= set(timing['methods']):
-            timing = None
+    timing = read_json(timing_path)
+    if timing is not None and not set(methods) <= set(timing['methods']):
+        timing = None
     if timing is None and args.report_only:
         raise SystemExit(f'--report-only: {timing_path} is missing or lacks '
                          'some of the methods; run the comparison first')

@@ -1,18 +1,18 @@
 """Compare mixing methods: same model, data, schedule and seeds for each
 (used by ``tools/benchmark/compare_mixing.py``)."""
-from .plan import (METHODS, PLAN_FILE, SETTINGS, Run, cfg_options,
-                   check_methods, config_path, load_plan, machine, plan_runs)
+from .files import (PLAN_FILE, RESULT_FILE, TIMING_FILE, load_plan, read_json,
+                    read_result, run_dir, write_json)
+from .plan import (METHODS, SETTINGS, Run, cfg_options, check_methods,
+                   config_path, plan_runs)
 from .report import (markdown_table, mean_std, plot, summarise, verdict,
                      write_report)
-from .run import read_result, run_planned, train_and_evaluate, write_json
-from .timing import (build_model, measure_timing, mixing_op_seconds,
-                     real_batch, step_times, time_step)
+from .run import run_planned, train_and_evaluate
+from .timing import measure_timing
 
 __all__ = [
-    'METHODS', 'PLAN_FILE', 'SETTINGS', 'Run', 'cfg_options',
-    'check_methods', 'config_path', 'load_plan', 'machine', 'plan_runs',
-    'markdown_table', 'mean_std', 'plot', 'summarise', 'verdict',
-    'write_report', 'read_result', 'run_planned', 'train_and_evaluate',
-    'write_json', 'build_model', 'measure_timing', 'mixing_op_seconds',
-    'real_batch', 'step_times', 'time_step'
+    'METHODS', 'PLAN_FILE', 'RESULT_FILE', 'Run', 'SETTINGS', 'TIMING_FILE',
+    'cfg_options', 'check_methods', 'config_path', 'load_plan',
+    'markdown_table', 'mean_std', 'measure_timing', 'plan_runs', 'plot',
+    'read_json', 'read_result', 'run_dir', 'run_planned', 'summarise',
+    'train_and_evaluate', 'verdict', 'write_json', 'write_report'
 ]

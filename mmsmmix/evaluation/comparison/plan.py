@@ -1,12 +1,7 @@
 """What a mixing comparison trains: methods, settings and runs."""
-import json
-import os
 import os.path as osp
-import platform
 from collections import OrderedDict
 from typing import Dict, List, NamedTuple, Sequence
-
-PLAN_FILE = 'plan.json'
 
 # name -> (label, config file under configs/fashion_mnist/)
 METHODS: 'OrderedDict[str, tuple]' = OrderedDict(
@@ -122,42 +117,3 @@ def config_path(config_dir: str, method: str) -> str:
         raise FileNotFoundError(f'config of method {method!r} not found: '
                                 f'{path}')
     return path
-
-
-def machine() -> str:
-    """The CPU model and count, for the report."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            names = [line.split(':', 1)[1].strip() for line in f
-                     if line.startswith('model name')]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    return f'{cpu}, {os.cpu_count()} CPUs'
-
-
-def load_plan(work_dir: str, plan: dict) -> dict:
-    """The work dir's plan, created from ``plan`` if there is none.
-
-    A resumed comparison keeps its first date and machine; its method list
-    may grow.
-
-    Raises:
-        ValueError: If the work dir holds a comparison with another setting
-            or device (its runs would not be comparable).
-    """
-    from .run import write_json
-    path = osp.join(work_dir, PLAN_FILE)
-    if osp.isfile(path):
-        with open(path) as f:
-            old = json.load(f)
-        if old['setting'] != plan['setting'] or \
-                old['device'] != plan['device']:
-            raise ValueError(
-                f'{path} holds a comparison with another setting or device '
-                f"({old['setting']}, {old['device']}); use another "
-                '--work-dir or delete that folder')
-        plan = dict(old, methods=plan['methods'])
-    write_json(path, plan)
-    return plan

@@ -1,36 +1,14 @@
 """Train one method with one seed and evaluate it, resumably."""
 import copy
-import json
-import os
 import os.path as osp
 import time
-from typing import Optional
 
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from ..robustness import parse_corruptions
-from .plan import PLAN_FILE, cfg_options, config_path
-
-RESULT_FILE = 'result.json'
-
-
-def read_result(run_dir: str) -> Optional[dict]:
-    """The finished run's result, or None if it has not finished."""
-    path = osp.join(run_dir, RESULT_FILE)
-    if not osp.isfile(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
-
-
-def write_json(path: str, data: dict) -> None:
-    """Write ``data`` to ``path`` atomically (a kill leaves the old file or
-    none, never half a file)."""
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)
+from .files import PLAN_FILE, RESULT_FILE, read_json, run_dir, write_json
+from .plan import cfg_options, config_path
 
 
 def _metric(metrics: dict, suffix: str) -> float:
@@ -41,16 +19,16 @@ def _metric(metrics: dict, suffix: str) -> float:
     return float(metrics[keys[0]])
 
 
-def train_and_evaluate(cfg: Config, run_dir: str, setting: dict) -> dict:
-    """Train ``cfg`` in ``run_dir``, then evaluate the final weights.
+def train_and_evaluate(cfg: Config, work_dir: str, setting: dict) -> dict:
+    """Train ``cfg`` in ``work_dir``, then evaluate the final weights.
 
-    The run resumes from its last checkpoint in ``run_dir`` if it was
+    The run resumes from its last checkpoint in ``work_dir`` if it was
     interrupted (exactly: checkpoints carry the random states). The result
-    is written to ``run_dir/result.json`` once everything is measured.
+    is written to ``work_dir/result.json`` once everything is measured.
 
     Args:
         cfg (Config): The run's config, overrides applied.
-        run_dir (str): Its work dir.
+        work_dir (str): Its work dir.
         setting (dict): The comparison setting (corruption options).
 
     Returns:
@@ -59,7 +37,7 @@ def train_and_evaluate(cfg: Config, run_dir: str, setting: dict) -> dict:
         images), ``train_s`` (wall time of this process's training).
     """
     cfg = copy.deepcopy(cfg)
-    cfg.work_dir = run_dir
+    cfg.work_dir = work_dir
     cfg.resume = True
     cfg.test_dataloader = copy.deepcopy(cfg.val_dataloader)
     cfg.test_dataloader.dataset.indices = setting['corruption_images']
@@ -80,7 +58,7 @@ def train_and_evaluate(cfg: Config, run_dir: str, setting: dict) -> dict:
         corruption_top1=float(corrupted['mean/accuracy/top1']),
         train_s=train_s,
         iters=runner.iter)
-    write_json(osp.join(run_dir, RESULT_FILE), result)
+    write_json(osp.join(work_dir, RESULT_FILE), result)
     return result
 
 
@@ -90,10 +68,8 @@ def run_planned(work_dir: str, method: str, seed: int) -> dict:
     Returns:
         dict: See :func:`train_and_evaluate`.
     """
-    with open(osp.join(work_dir, PLAN_FILE)) as f:
-        plan = json.load(f)
+    plan = read_json(osp.join(work_dir, PLAN_FILE))
     cfg = Config.fromfile(config_path(plan['config_dir'], method))
     cfg.merge_from_dict(cfg_options(plan['setting'], seed))
-    return train_and_evaluate(
-        cfg, osp.join(work_dir, 'runs', method, f'seed{seed}'),
-        plan['setting'])
+    return train_and_evaluate(cfg, run_dir(work_dir, method, seed),
+                              plan['setting'])

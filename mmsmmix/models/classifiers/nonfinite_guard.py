@@ -86,7 +86,8 @@ class NonFiniteGuard:
         where = f'iteration {iteration}' if iteration is not None else \
             'this step'
         local = [n for n, ok in zip(names, finite.tolist()) if not ok]
-        detail = ', '.join(f'{k}={float(log_vars[k]):g}' if k in log_vars
+        detail = ', '.join(f'{k}={float(log_vars[k].detach()):g}'
+                           if k in log_vars
                            else k for k in local) or 'on another rank'
         what = f"non-finite {', '.join(bad_names)} at {where} ({detail})"
         if self.mode == 'raise':

@@ -24,8 +24,9 @@ from typing import Dict, Optional, Tuple
 
 import torch
 
-from mmsmmix.utils import CheckpointMismatchError, load_local_checkpoint
-from .official_smmix import DEIT_RULES, _count, convert_official_smmix
+from mmsmmix.utils import (CheckpointMismatchError, count_numbered,
+                           describe_mismatch, load_local_checkpoint)
+from .official_smmix import DEIT_RULES, convert_official_smmix
 
 TARGETS = ('mmseg-vit', 'mmdet-pvt', 'timm')
 # Which of our backbones each target takes.
@@ -153,7 +154,7 @@ def reference_backbone(converted: Dict[str, torch.Tensor],
             from mmdet.models.backbones import PyramidVisionTransformer
         except ImportError:
             return None
-        depths = [_count(converted, rf'^block{i}\.(\d+)\.')
+        depths = [count_numbered(converted, rf'^block{i}\.(\d+)\.')
                   for i in range(1, 5)]
         tokens = converted['pos_embed1'].shape[1]
         return PyramidVisionTransformer(
@@ -172,7 +173,7 @@ def reference_backbone(converted: Dict[str, torch.Tensor],
             img_size=side * patch,
             patch_size=patch,
             embed_dims=dims,
-            num_layers=_count(converted, r'^layers\.(\d+)\.'),
+            num_layers=count_numbered(converted, r'^layers\.(\d+)\.'),
             num_heads=max(dims // 64, 1),
             mlp_ratio=fc1.shape[0] // dims,
             patch_bias=True,
@@ -184,7 +185,7 @@ def reference_backbone(converted: Dict[str, torch.Tensor],
         img_size=side * patch,
         patch_size=patch,
         embed_dim=dims,
-        depth=_count(converted, r'^blocks\.(\d+)\.'),
+        depth=count_numbered(converted, r'^blocks\.(\d+)\.'),
         num_heads=max(dims // 64, 1),
         mlp_ratio=fc1.shape[0] / dims,
         num_classes=0)
@@ -205,18 +206,8 @@ def check_against(converted: Dict[str, torch.Tensor], target: str,
     if target == 'mmdet-pvt':
         from mmdet.models.backbones.pvt import pvt_convert
         weights = pvt_convert(converted)
-    expected = reference.state_dict()
-    missing = [k for k in expected if k not in weights]
-    unexpected = [k for k in weights if k not in expected]
-    shaped = [
-        f'{k}: {tuple(weights[k].shape)} vs {tuple(v.shape)}'
-        for k, v in expected.items()
-        if k in weights and weights[k].shape != v.shape
-    ]
-    if missing or unexpected or shaped:
+    problems = describe_mismatch(reference, weights)
+    if problems:
         raise CheckpointMismatchError(
             f'the converted weights do not fit {target} '
-            f'({type(reference).__name__}): {len(missing)} missing '
-            f"({', '.join(missing[:3])}), {len(unexpected)} unexpected "
-            f"({', '.join(unexpected[:3])}), {len(shaped)} mis-shaped "
-            f"({', '.join(shaped[:3])})")
+            f'({type(reference).__name__}): {problems}')

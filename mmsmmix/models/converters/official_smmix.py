@@ -15,7 +15,8 @@ import torch
 from mmpretrain.models.backbones import VisionTransformer
 
 from mmsmmix.models.backbones import PyramidVisionTransformerV1
-from mmsmmix.utils import CheckpointMismatchError, load_local_checkpoint
+from mmsmmix.utils import (CheckpointMismatchError, count_numbered,
+                           load_local_checkpoint)
 from mmsmmix.utils.checkpoint import OFFICIAL_KEYS
 
 HEADS = {'head.': 'head.layers.head.', 'token_head.': 'head.token_head.'}
@@ -66,12 +67,6 @@ def _arch(model: Dict[str, torch.Tensor]) -> str:
         f'(PVT-v1) is present; first keys: {list(model)[:5]}')
 
 
-def _count(model, pattern: str) -> int:
-    indices = {int(m.group(1)) for k in model
-               for m in [re.match(pattern, k)] if m}
-    return max(indices) + 1 if indices else 0
-
-
 def _backbone_keys(arch: str, model: Dict[str, torch.Tensor]) -> List[str]:
     """Our backbone's keys for the architecture the weights describe."""
     if arch == 'deit':
@@ -79,13 +74,13 @@ def _backbone_keys(arch: str, model: Dict[str, torch.Tensor]) -> List[str]:
         backbone = VisionTransformer(
             arch=dict(
                 embed_dims=dims,
-                num_layers=_count(model, r'^blocks\.(\d+)\.'),
+                num_layers=count_numbered(model, r'^blocks\.(\d+)\.'),
                 num_heads=max(dims // 64, 1),
                 feedforward_channels=model['blocks.0.mlp.fc1.weight'].shape[0]),
             img_size=224,
             patch_size=model['patch_embed.proj.weight'].shape[-1])
     else:
-        depths = [_count(model, rf'^block{i}\.(\d+)\.') for i in range(1, 5)]
+        depths = [count_numbered(model, rf'^block{i}\.(\d+)\.') for i in range(1, 5)]
         backbone = PyramidVisionTransformerV1(arch=dict(depths=depths))
     return list(backbone.state_dict())
 

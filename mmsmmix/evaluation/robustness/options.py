@@ -1,21 +1,16 @@
 """Robustness options of tools/test.py: occlusion and corruption testing.
 
 ``add_robustness_args`` adds the flags, ``check_robustness_args`` validates
-them, ``apply_robustness`` swaps the
-config's test loop for ``OcclusionTestLoop`` or ``CorruptionTestLoop`` and
-``report_robustness`` prints a markdown table and writes ``occlusion.json``
-and ``occlusion.png`` or ``corruption.json`` in the work dir.
+them and ``apply_robustness`` swaps the config's test loop for
+``OcclusionTestLoop`` or ``CorruptionTestLoop``; :mod:`.report` reports.
 """
 import argparse
-import json
-import os.path as osp
 from typing import List, Optional
 
 from mmengine.config import Config
-from mmengine.dist import is_main_process
 
-from mmsmmix.evaluation.robustness import (CORRUPTIONS, num_dropped,
-                                           parse_corruptions)
+from ...ops.corruptions import CORRUPTIONS, parse_corruptions
+from .occlusion import num_dropped
 
 
 def add_robustness_args(parser: argparse.ArgumentParser) -> None:
@@ -110,83 +105,3 @@ def apply_robustness(cfg: Config, args: argparse.Namespace) -> Optional[str]:
             seed=args.corruption_seed)
     cfg.test_cfg = test_cfg
     return 'occlusion' if args.occlusion else 'corruption'
-
-
-def _fmt(value) -> str:
-    return f'{value:.2f}' if isinstance(value, (int, float)) else str(value)
-
-
-def _top1_key(metrics: dict) -> str:
-    keys = [k for k in metrics if k.endswith('top1')]
-    return keys[0] if keys else next(iter(metrics))
-
-
-def report_robustness(kind: str, loop, work_dir: str,
-                      args: argparse.Namespace) -> None:
-    """Print the table and write the JSON (and PNG) into ``work_dir``."""
-    if not is_main_process():
-        return
-    meta = dict(config=args.config, checkpoint=args.checkpoint)
-    if kind == 'occlusion':
-        keys = list(next(iter(loop.results.values())))
-        n = loop.num_patches
-        rows = [[f'{r:g}', f'{num_dropped(r, n)}/{n}',
-                 *(_fmt(m[k]) for k in keys)] for r, m in loop.results.items()]
-        header = ['ratio', 'dropped', *keys]
-        report = dict(
-            meta,
-            mode=loop.mode,
-            seed=loop.seed,
-            num_patches=n,
-            ratios=list(loop.results),
-            dropped=[num_dropped(r, n) for r in loop.results],
-            metrics={f'{r:g}': m for r, m in loop.results.items()})
-        _plot_occlusion(loop, osp.join(work_dir, 'occlusion.png'),
-                        _top1_key(next(iter(loop.results.values()))))
-    else:
-        results = dict(loop.results)
-        keys = list(next(iter(results.values())))
-        mean = loop.mean
-        rows = [[name, *(_fmt(m[k]) for k in keys)]
-                for name, m in results.items()]
-        rows.append(['**mean**', *(_fmt(mean.get(k, '')) for k in keys)])
-        header = ['corruption', *keys]
-        report = dict(
-            meta,
-            severity=loop.severity,
-            seed=loop.seed,
-            metrics=results,
-            mean=mean)
-    path = osp.join(work_dir, f'{kind}.json')
-    with open(path, 'w') as f:
-        json.dump(report, f, indent=2)
-    title = (f'Occlusion ({loop.mode} patches, {loop.num_patches} per '
-             'image)' if kind == 'occlusion' else
-             f'Corruptions (severity {loop.severity}, seed {loop.seed})')
-    lines = [title, '', '| ' + ' | '.join(header) + ' |',
-             '|' + '|'.join([' :-- '] + [' --: '] * (len(header) - 1)) + '|']
-    lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
-    print('\n'.join(lines) + f'\n\nwritten: {path}', flush=True)
-
-
-def _plot_occlusion(loop, path: str, key: str) -> None:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from mmsmmix.visualization import save_png
-    ratios = list(loop.results)
-    values = [loop.results[r][key] for r in ratios]
-    fig = Figure(figsize=(5, 3.5), dpi=120)
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    label = 'most-attended first' if loop.mode == 'attention' else 'random'
-    ax.plot(ratios, values, marker='o', label=f'{label} patches dropped')
-    ax.set_xlabel('share of patches dropped')
-    ax.set_ylabel(key)
-    ax.set_xlim(-0.02, 1.02)
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    ax.set_title(f'Occlusion robustness ({loop.num_patches} patches)')
-    fig.tight_layout()
-    save_png(fig, path)

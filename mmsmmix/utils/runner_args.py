@@ -6,7 +6,8 @@ import os.path as osp
 import torch
 from mmengine.config import Config, DictAction
 
-from mmsmmix.utils import check_data_paths, init_cpu_processes
+from .data_paths import check_data_paths
+from .dist import init_cpu_processes
 
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:

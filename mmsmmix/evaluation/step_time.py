@@ -1,0 +1,343 @@
+"""Step time of DeiT-Tiny with and without batch mixing, and SMMix's costs.
+
+Variants, all built from ``configs/smmix/`` (DeiT-Tiny at 224 px, 1000
+classes, drop path 0.1, ``MixImageClassifier``):
+
+- ``nomix``: ``deit-tiny_mixup-cutmix_4xb256_in1k.py`` without augments;
+- ``mixup`` / ``cutmix``: the same with MMPretrain's Mixup (0.8) or CutMix
+  (1.0) alone;
+- ``smmix``: ``deit-tiny_smmix_4xb256_in1k.py`` with ``switch_prob=1``
+  (every step an SMMix step: clean forward, attention probe, max-min region
+  mixing, fine and consistency losses).
+
+A step is ``model.train_step(data, optim_wrapper)`` on one fixed batch of
+random images: data preprocessor, mixing, forward, backward, AdamW update.
+Also measured: SMMix's mixing ops alone (attention score, region mix,
+label mixing), the non-finite guard, the clean forward (and the same eval
+forward without the probe), and the peak memory of each variant in a fresh
+process.
+"""
+import json
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmpretrain.models import ImageClassifier
+from mmpretrain.structures import DataSample
+
+from mmsmmix.models.classifiers.nonfinite_guard import all_finite
+from mmsmmix.ops import (max_min_region_mix, patch_attention_score,
+                         region_sizes, smooth_labels)
+from mmsmmix.registry import config_dir
+from mmsmmix.utils import markdown_table
+from .timing import (TARGET_MIX_SHARE, TARGET_SMMIX_STEP_RATIO, build_model,
+                     environment, loadavg, peak_rss_mib, reset_peak_rss,
+                     rss_mib, step_times, time_step)
+
+VARIANTS = ('nomix', 'mixup', 'cutmix', 'smmix')
+LABELS = dict(
+    nomix='no mixing',
+    mixup='Mixup (MMPretrain)',
+    cutmix='CutMix (MMPretrain)',
+    smmix='SMMix branch')
+BASELINE_CONFIG = 'smmix/deit-tiny_mixup-cutmix_4xb256_in1k.py'
+SMMIX_CONFIG = 'smmix/deit-tiny_smmix_4xb256_in1k.py'
+IMG_SIZE = 224
+
+
+def variant_config(variant: str) -> Config:
+    """The config of one variant, from ``configs/smmix/``."""
+    if variant not in VARIANTS:
+        raise ValueError(f'variant must be one of {VARIANTS}, got '
+                         f'{variant!r}')
+    if variant == 'smmix':
+        cfg = Config.fromfile(osp.join(config_dir(), SMMIX_CONFIG))
+        cfg.model.train_cfg.augments.switch_prob = 1.0
+        return cfg
+    cfg = Config.fromfile(osp.join(config_dir(), BASELINE_CONFIG))
+    augments = dict(
+        nomix=[],
+        mixup=[dict(type='Mixup', alpha=0.8)],
+        cutmix=[dict(type='CutMix', alpha=1.0)])[variant]
+    cfg.model.train_cfg = dict(augments=augments)
+    return cfg
+
+
+def random_batch(batch_size: int, num_classes: int = 1000,
+                 seed: int = 0) -> dict:
+    """A fixed batch of uint8 224-px RGB images and labels."""
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (batch_size, 3, IMG_SIZE, IMG_SIZE),
+                           dtype=torch.uint8, generator=generator)
+    labels = torch.randint(0, num_classes, (batch_size, ),
+                           generator=generator)
+    return dict(
+        inputs=list(images),
+        data_samples=[DataSample().set_gt_label(int(y)) for y in labels])
+
+
+class SMMixCosts:
+    """The parts of an SMMix step, timed on one preprocessed batch."""
+
+    def __init__(self, model, data: dict):
+        batch = model.data_preprocessor(
+            dict(inputs=list(data['inputs']),
+                 data_samples=[s.clone() for s in data['data_samples']]),
+            True)
+        self.inputs = batch['inputs']
+        self.samples = batch['data_samples']
+        labels = torch.cat([s.gt_label for s in self.samples])
+        self.onehot = F.one_hot(labels, model.head.num_classes).float()
+        self.model = model
+        self.aug = model.augments[0]
+        _, self.record = model.mix_context.clean_forward(
+            self.inputs, self.aug.attn_stat)
+        self.sizes = region_sizes(self.record.grid[0],
+                                  self.aug.min_side_ratio,
+                                  self.aug.max_side_ratio)
+        self.calls = 0
+
+    def mixing_ops(self) -> float:
+        """Attention score + region mix + label smoothing and mixing, once
+        (cycling through the region sizes)."""
+        region = self.sizes[self.calls % len(self.sizes)]
+        self.calls += 1
+        record = self.record
+        start = time.perf_counter()
+        scores = patch_attention_score(record.attn, self.aug.attn_stat,
+                                       record.num_extra_tokens)
+        targets = smooth_labels(self.onehot, self.aug.label_smoothing)
+        max_min_region_mix(self.inputs, scores, region, targets)
+        return time.perf_counter() - start
+
+    def guard(self) -> float:
+        """The non-finite guard of one step: the input check of ``loss()``
+        plus ``parse_losses`` with the guard minus MMPretrain's plain
+        ``parse_losses`` on the same losses."""
+        model = self.model
+        losses = model.loss(self.inputs, self.samples)  # arms the guard
+        start = time.perf_counter()
+        all_finite(self.inputs)
+        model.parse_losses(losses)
+        guarded = time.perf_counter() - start
+        start = time.perf_counter()
+        ImageClassifier.parse_losses(model, losses)
+        return guarded - (time.perf_counter() - start)
+
+    def clean_forward(self) -> float:
+        start = time.perf_counter()
+        self.model.mix_context.clean_forward(self.inputs, self.aug.attn_stat)
+        return time.perf_counter() - start
+
+    def plain_eval_forward(self) -> float:
+        """The same eval no-grad forward without the attention probe."""
+        model = self.model
+        start = time.perf_counter()
+        model.eval()
+        with torch.no_grad():
+            model.head(model.extract_feat(self.inputs))
+        model.train()
+        return time.perf_counter() - start
+
+
+def variant_memory(variant: str, batch_size: int, steps: int) -> dict:
+    """Peak RSS of one variant in this process (run it in a fresh one)."""
+    data = random_batch(batch_size)
+    model, optim = build_model(variant_config(variant), torch.device('cpu'))
+    build_peak = peak_rss_mib()
+    was_reset = reset_peak_rss()
+    before = rss_mib() if was_reset else build_peak
+    step_times({variant: (model, optim)}, data, torch.device('cpu'), steps,
+               0)
+    peak = peak_rss_mib()
+    return dict(
+        variant=variant,
+        peak_rss_mib=max(peak, build_peak),
+        rss_before_steps_mib=before,
+        step_peak_increase_mib=peak - before,
+        peak_reset=was_reset)
+
+
+def measure_memory(batch_size: int, steps: int,
+                   threads: int = 0) -> Dict[str, dict]:
+    """:func:`variant_memory` of every variant, each in a fresh Python."""
+    out = {}
+    for variant in VARIANTS:
+        code = ('import json, torch, mmsmmix\n'
+                f'if {threads}: torch.set_num_threads({threads})\n'
+                'from mmsmmix.evaluation.step_time import variant_memory\n'
+                f'print(json.dumps(variant_memory({variant!r}, '
+                f'{batch_size}, {steps})))')
+        res = subprocess.run([sys.executable, '-c', code], check=True,
+                             capture_output=True, text=True)
+        out[variant] = json.loads(res.stdout.strip().splitlines()[-1])
+    return out
+
+
+def _median_ratio(times: Dict[str, List[float]], a: str, b: str) -> float:
+    return statistics.median(x / y for x, y in zip(times[a], times[b]))
+
+
+def quartiles(values: List[float]) -> tuple:
+    """(25th, 75th) percentiles."""
+    if len(values) < 2:
+        return values[0], values[0]
+    q = statistics.quantiles(values, n=4, method='inclusive')
+    return q[0], q[2]
+
+
+def run(rounds: int = 10,
+        warmup: int = 3,
+        batch_size: int = 8,
+        mix_reps: int = 5,
+        mem_steps: int = 3,
+        memory: bool = True,
+        threads: int = 0) -> dict:
+    """Measure every variant side by side; the numbers as a dict."""
+    env = dict(environment(), batch_size=batch_size, rounds=rounds,
+               warmup=warmup)
+    device = torch.device('cpu')
+    data = random_batch(batch_size)
+    models = {v: build_model(variant_config(v), device) for v in VARIANTS}
+    costs = SMMixCosts(models['smmix'][0], data)
+    parts = dict(mix=[], clean=[], plain=[], guard=[])
+
+    def measure_parts():
+        parts['mix'].extend(costs.mixing_ops() for _ in range(mix_reps))
+        parts['clean'].append(costs.clean_forward())
+        parts['plain'].append(costs.plain_eval_forward())
+        parts['guard'].append(costs.guard())
+
+    times = {v: [] for v in VARIANTS}
+    for rnd in range(warmup + rounds):
+        shift = rnd % len(VARIANTS)  # no variant always runs first
+        for v in VARIANTS[shift:] + VARIANTS[:shift]:
+            seconds = time_step(*models[v], data, device)
+            if rnd >= warmup:
+                times[v].append(seconds)
+        measure_parts()
+    env['loadavg_after'] = loadavg()
+
+    median = statistics.median
+    step = {v: median(times[v]) for v in VARIANTS}
+    n = warmup * mix_reps
+    mix_s = median(parts['mix'][n:])
+    guard_s = median(parts['guard'][warmup:])
+    results = dict(
+        env=env,
+        step_s=step,
+        step_s_iqr={v: quartiles(times[v]) for v in VARIANTS},
+        step_s_all=times,
+        ratio_to_cutmix={v: _median_ratio(times, v, 'cutmix')
+                         for v in VARIANTS},
+        ratio_of_medians_to_cutmix={v: step[v] / step['cutmix']
+                                    for v in VARIANTS},
+        smmix_minus_cutmix_s=median(
+            a - b for a, b in zip(times['smmix'], times['cutmix'])),
+        mixing_ops_s=mix_s,
+        mixing_share_of_smmix_step=mix_s / step['smmix'],
+        nonfinite_guard_s=guard_s,
+        nonfinite_guard_share_of_smmix_step=guard_s / step['smmix'],
+        clean_forward_s=median(parts['clean'][warmup:]),
+        clean_forward_share_of_cutmix_step=median(
+            a / b for a, b in zip(parts['clean'][warmup:],
+                                  times['cutmix'])),
+        eval_forward_without_probe_s=median(parts['plain'][warmup:]),
+        memory=measure_memory(batch_size, mem_steps, threads)
+        if memory else None,
+        memory_method=('peak RSS (/proc/self/status VmHWM) of a fresh '
+                       'process per variant that builds the model and '
+                       f'runs {mem_steps} train steps; "rise" = peak '
+                       'during the steps minus RSS before them (peak reset '
+                       'with /proc/self/clear_refs)'),
+        targets=dict(
+            smmix_step_ratio_max=TARGET_SMMIX_STEP_RATIO,
+            mixing_share_max=TARGET_MIX_SHARE))
+    results['pass'] = dict(
+        step_ratio=results['ratio_to_cutmix']['smmix'] <=
+        TARGET_SMMIX_STEP_RATIO,
+        mixing_share=results['mixing_share_of_smmix_step'] <
+        TARGET_MIX_SHARE)
+    return results
+
+
+def report(r: dict) -> str:
+    """The measurement as Markdown."""
+    env, mem = r['env'], r['memory']
+    lines = [
+        f"## Training-step time, DeiT-Tiny 224px, batch {env['batch_size']}"
+        ', CPU\n',
+        f"{env['date']}; torch {env['torch']}, mmpretrain "
+        f"{env['mmpretrain']}, mmengine {env['mmengine']}, mmsmmix "
+        f"{env['mmsmmix']}, Python {env['python']}; {env['threads']} "
+        f"intra-op / {env['interop_threads']} inter-op threads, "
+        f"{env['cpu']} ({env['cpu_count']} CPUs; load average "
+        f"{env['loadavg_before']} before, {env['loadavg_after']} after "
+        f"the timing). Median of {env['rounds']} round-robin rounds "
+        f"after {env['warmup']} warm-up rounds; configs from "
+        f'configs/{BASELINE_CONFIG} and configs/{SMMIX_CONFIG}.\n'
+    ]
+    header = ['variant', 'median step (s)', 'IQR (s)', 'vs CutMix (paired)']
+    if mem:
+        header += ['peak RSS (MiB)', 'RSS rise in steps (MiB)']
+    rows = []
+    for v in VARIANTS:
+        q1, q3 = r['step_s_iqr'][v]
+        row = [LABELS[v], f"{r['step_s'][v]:.3f}", f'{q1:.3f}-{q3:.3f}',
+               f"{r['ratio_to_cutmix'][v]:.2f}x"]
+        if mem:
+            row += [f"{mem[v]['peak_rss_mib']:.0f}",
+                    f"{mem[v]['step_peak_increase_mib']:.0f}"]
+        rows.append(row)
+    lines.append(markdown_table(header, rows))
+    extra = r['smmix_minus_cutmix_s']
+    rest = extra - r['clean_forward_s'] - r['mixing_ops_s']
+    lines += [
+        '',
+        '- "vs CutMix (paired)": median over rounds of (variant step / '
+        'CutMix step of the same round); ratio of the medians: ' + ', '.join(
+            f"{LABELS[v]} {r['ratio_of_medians_to_cutmix'][v]:.2f}x"
+            for v in VARIANTS if v != 'cutmix'),
+        f"- SMMix mixing ops (attention score + max-min region mix + "
+        f"label mixing): {r['mixing_ops_s'] * 1e3:.2f} ms = "
+        f"{r['mixing_share_of_smmix_step']:.2%} of the SMMix step",
+        f"- non-finite guard (input check + finite check of the loss "
+        f"terms in `parse_losses`): {r['nonfinite_guard_s'] * 1e3:.2f} ms"
+        f" = {r['nonfinite_guard_share_of_smmix_step']:.2%} of the SMMix "
+        'step',
+        f"- extra clean forward (eval, no grad, with attention probe): "
+        f"{r['clean_forward_s']:.3f} s = "
+        f"{r['clean_forward_share_of_cutmix_step']:.1%} of the CutMix step"
+        f" (paired; the same eval forward without the probe: "
+        f"{r['eval_forward_without_probe_s']:.3f} s)",
+        f"- SMMix step minus CutMix step (paired median): "
+        f"{extra * 1e3:.0f} ms = clean forward "
+        f"{r['clean_forward_s'] * 1e3:.0f} ms + mixing ops "
+        f"{r['mixing_ops_s'] * 1e3:.0f} ms + rest {rest * 1e3:.0f} ms "
+        '(head fine/consistency terms, timing noise)',
+    ]
+    if mem:
+        lines.append(f"- memory: {r['memory_method']}")
+    ok = r['pass']
+    lines += [
+        '',
+        f"{'PASS' if ok['step_ratio'] else 'FAIL'}: SMMix-branch step "
+        f"{r['ratio_to_cutmix']['smmix']:.2f}x CutMix "
+        f'(target <= {TARGET_SMMIX_STEP_RATIO}x)',
+        f"{'PASS' if ok['mixing_share'] else 'FAIL'}: mixing "
+        f"{r['mixing_share_of_smmix_step']:.2%} of the SMMix step "
+        f'(target < {TARGET_MIX_SHARE:.0%})',
+    ]
+    return '\n'.join(lines)
+
+
+def write_json(results: dict, path: Optional[str]) -> None:
+    if path:
+        with open(path, 'w') as f:
+            json.dump(results, f, indent=2)
