@@ -3,7 +3,6 @@ one step at 224 px (batch 2)."""
 import math
 import os.path as osp
 
-import pytest
 import torch
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper

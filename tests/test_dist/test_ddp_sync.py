@@ -15,7 +15,6 @@ import os.path as osp
 import socket
 
 import numpy as np
-import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp

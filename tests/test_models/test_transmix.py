@@ -1,7 +1,6 @@
 """TransMix: box and token-mask geometry, attention share and relabelling
 against hand computations on crafted attention; the mixed forward's
 attention is detached; a full training step."""
-import copy
 
 import numpy as np
 import pytest

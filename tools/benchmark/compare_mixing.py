@@ -19,16 +19,9 @@ Example:
 """
 import argparse
 import datetime
-import json
 import os
 import os.path as osp
-import re
-import statistics
-import subprocess
 import sys
-import time
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -46,8 +39,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='default: work_dirs/'
                         'compare_mixing[_quick]')
     parser.add_argument(
-        '--config-dir', default=osp.join(REPO, 'configs', 'fashion_mnist'),
-        help='folder of the methods\' configs')
+        '--config-dir', help="folder of the methods' configs (default: "
+        'configs/fashion_mnist of this package)')
     parser.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
     parser.add_argument(
         '--jobs', type=int,
@@ -59,8 +52,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--report-only', action='store_true',
         help='write the table and chart from the runs finished so far and '
         'exit (trains nothing; e.g. while a comparison is still running)')
-    parser.add_argument('--run-one', nargs=2, metavar=('METHOD', 'SEED'),
-                        help=argparse.SUPPRESS)  # worker process
     args = parser.parse_args(argv)
     for name in ('seeds', 'epochs', 'train_images', 'jobs', 'threads'):
         value = getattr(args, name)
@@ -69,105 +60,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def run_one(work_dir: str, method: str, seed: int, threads: int) -> int:
-    """Worker: train and evaluate one run (results in its run dir)."""
-    import torch
-
-    import mmsmmix  # noqa: F401  (registers modules)
-    from mmsmmix.evaluation.comparison import run_planned
-    torch.set_num_threads(threads)
-    print(json.dumps(run_planned(work_dir, method, seed)))
-    return 0
-
-
-def _epoch(log_path: str) -> str:
-    """The last 'Epoch(train) [e]' of a run's log, for progress lines."""
-    try:
-        with open(log_path, errors='replace') as f:
-            tail = f.read()[-4000:]
-    except OSError:
-        return 'starting'
-    found = re.findall(r'Epoch\(train\)\s*\[(\d+)\]', tail)
-    return f'epoch {found[-1]}' if found else 'starting'
-
-
-def _hms(seconds: float) -> str:
-    return str(datetime.timedelta(seconds=int(seconds)))
-
-
-def train_all(plan: dict, runs, work_dir: str, jobs: int,
-              threads: int) -> list:
-    """Train the runs not finished yet, ``jobs`` at a time; print progress
-    and ETA. Returns the runs that failed."""
-    from mmsmmix.evaluation.comparison import read_result
-    from mmsmmix.evaluation.comparison import run_dir as run_path
-    run_dir = {r: run_path(work_dir, r.method, r.seed) for r in runs}
-    todo = [r for r in runs if read_result(run_dir[r]) is None]
-    print(f'{len(runs) - len(todo)} of {len(runs)} runs already finished; '
-          f'training {len(todo)} with {jobs} job(s) x {threads} thread(s)')
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
-    if plan['device'] == 'cpu':
-        env['CUDA_VISIBLE_DEVICES'] = ''
-    running, failed, durations = {}, [], []
-    start = time.time()
-    last_beat = start
-    while todo or running:
-        while todo and len(running) < jobs:
-            run = todo.pop(0)
-            os.makedirs(run_dir[run], exist_ok=True)
-            log = open(osp.join(run_dir[run], 'run.log'), 'a')
-            cmd = [sys.executable, osp.abspath(__file__), '--work-dir',
-                   work_dir, '--threads', str(threads), '--run-one',
-                   run.method, str(run.seed)]
-            running[run] = (subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
-                cwd=REPO), log, time.time())
-            print(f'  started {run.name}', flush=True)
-        time.sleep(1)
-        for run, (proc, log, began) in list(running.items()):
-            if proc.poll() is None:
-                continue
-            log.close()
-            del running[run]
-            result = read_result(run_dir[run])
-            if proc.returncode or result is None:
-                failed.append(run)
-                print(f'  FAILED {run.name} (exit {proc.returncode}); see '
-                      f"{osp.join(run_dir[run], 'run.log')}", flush=True)
-                continue
-            durations.append(time.time() - began)
-            done = len(runs) - len(todo) - len(running) - len(failed)
-            left = len(todo) + len(running)
-            eta = statistics.fmean(durations) * left / jobs
-            print(f"[{done}/{len(runs)}] {run.name}: top-1 "
-                  f"{result['top1']:.2f}, ECE {result['ece']:.2f}, "
-                  f"corruption top-1 {result['corruption_top1']:.2f} "
-                  f'({_hms(durations[-1])}); elapsed '
-                  f'{_hms(time.time() - start)}, ETA {_hms(eta)}',
-                  flush=True)
-        if running and time.time() - last_beat > 60:
-            last_beat = time.time()
-            print('  running: ' + ', '.join(
-                f"{r.name} ({_epoch(osp.join(run_dir[r], 'run.log'))}/"
-                f"{plan['setting']['epochs']})" for r in running),
-                flush=True)
-    return failed
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.config_dir is None:
+        from mmsmmix.registry import config_dir
+        args.config_dir = osp.join(config_dir(), 'fashion_mnist')
     jobs = args.jobs or (1 if args.device == 'cuda' else 2)
     threads = args.threads or max(1, (os.cpu_count() or 1) // jobs)
-    if args.run_one:
-        return run_one(args.work_dir, args.run_one[0], int(args.run_one[1]),
-                       threads)
-
     from mmsmmix.evaluation.comparison import (SETTINGS, TIMING_FILE,
                                                check_methods, config_path,
                                                load_plan, measure_timing,
                                                plan_runs, read_json,
-                                               write_json, write_report)
+                                               train_all, write_json,
+                                               write_report)
     from mmsmmix.evaluation.timing import machine
     if args.device == 'cuda':
         import torch

@@ -8,11 +8,13 @@ from .report import (markdown_table, mean_std, plot, summarise, verdict,
                      write_report)
 from .run import run_planned, train_and_evaluate
 from .timing import measure_timing
+from .workers import train_all
 
 __all__ = [
     'METHODS', 'PLAN_FILE', 'RESULT_FILE', 'Run', 'SETTINGS', 'TIMING_FILE',
     'cfg_options', 'check_methods', 'config_path', 'load_plan',
     'markdown_table', 'mean_std', 'measure_timing', 'plan_runs', 'plot',
     'read_json', 'read_result', 'run_dir', 'run_planned', 'summarise',
-    'train_and_evaluate', 'verdict', 'write_json', 'write_report'
+    'train_all', 'train_and_evaluate', 'verdict', 'write_json',
+    'write_report'
 ]

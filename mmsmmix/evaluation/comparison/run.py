@@ -1,6 +1,9 @@
 """Train one method with one seed and evaluate it, resumably."""
+import argparse
 import copy
+import json
 import os.path as osp
+import sys
 import time
 
 from mmengine.config import Config
@@ -73,3 +76,25 @@ def run_planned(work_dir: str, method: str, seed: int) -> dict:
     cfg.merge_from_dict(cfg_options(plan['setting'], seed))
     return train_and_evaluate(cfg, run_dir(work_dir, method, seed),
                               plan['setting'])
+
+
+def main(argv=None) -> int:
+    """Worker process of the comparison: ``python -m
+    mmsmmix.evaluation.comparison.run WORK_DIR METHOD SEED``."""
+    parser = argparse.ArgumentParser(description='one comparison run')
+    parser.add_argument('work_dir')
+    parser.add_argument('method')
+    parser.add_argument('seed', type=int)
+    parser.add_argument('--threads', type=int, default=0)
+    args = parser.parse_args(argv)
+    import torch
+
+    import mmsmmix  # noqa: F401  (registers modules)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(json.dumps(run_planned(args.work_dir, args.method, args.seed)))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

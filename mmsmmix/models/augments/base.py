@@ -12,9 +12,9 @@ model itself) and declares, once, what that is:
   with the backbone's token layout when the model is built;
 - ``label_smoothing``: the smoothing it applies to its targets itself (a
   head that smooths too is refused);
-- :meth:`random_streams`: every random stream it draws from, which the
-  classifier checkpoints (exact resume) and which are identical on every
-  rank.
+- :meth:`random_streams`: every random stream it draws from (by default
+  ``self.random``, made by ``MixAugment.__init__``), which the classifier
+  checkpoints (exact resume) and which are identical on every rank.
 
 What happens after the mix is said per batch, in the result: extra inputs
 of ``head.loss`` (SMMix's regions), a relabelling from the forward that
@@ -28,10 +28,7 @@ A new method is one subclass::
         '''Swap the left halves of each image and its partner.'''
 
         def __init__(self, seed=None):
-            self.random = SyncedRandom(seed, stream='HalfSwap')
-
-        def random_streams(self):
-            return dict(random=self.random)
+            super().__init__(seed)  # self.random: a stream named 'HalfSwap'
 
         def mix(self, inputs, targets, context=None):
             index = partner_index(len(inputs), 'randperm', self.random.rng)
@@ -124,8 +121,9 @@ class MixContext:
 class MixAugment:
     """Base of every batch augment that ``MixImageClassifier`` runs.
 
-    Subclasses implement :meth:`mix` and, if they draw, return their
-    streams from :meth:`random_streams`.
+    Subclasses call ``super().__init__(seed)``, implement :meth:`mix` and
+    draw from ``self.random`` (or declare other streams in
+    :meth:`random_streams`).
     """
 
     #: Whether :meth:`mix` needs a :class:`MixContext`.
@@ -136,14 +134,20 @@ class MixAugment:
     #: smooths again is refused).
     label_smoothing: float = 0.
 
+    def __init__(self, seed: Optional[int] = None):
+        #: The augment's draws: a stream named after the method, identical
+        #: on every rank (``seed`` None takes the Runner's seed).
+        self.random = SyncedRandom(seed, stream=self.name)
+
     @property
     def name(self) -> str:
         """The method's name (its registered type)."""
         return type(self).__name__
 
     def random_streams(self) -> Dict[str, SyncedRandom]:
-        """Name -> stream of every random stream the augment draws from."""
-        return {}
+        """Name -> stream of every random stream the augment draws from
+        (by default its one stream ``self.random``)."""
+        return dict(random=self.random)
 
     def check_layout(self, layout: AttentionRecord, image_hw) -> None:
         """Raise ValueError if the backbone's token layout (``grid``,

@@ -1,5 +1,5 @@
 """FMix batch augment."""
-from typing import Dict, Optional
+from typing import Optional
 
 import torch
 from mmpretrain.registry import BATCH_AUGMENTS
@@ -7,7 +7,7 @@ from mmpretrain.registry import BATCH_AUGMENTS
 from mmsmmix.ops import (binarise, check_partner_mode, low_frequency_noise,
                          mix_targets, official_area,
                          official_low_frequency_noise, partner_index)
-from mmsmmix.utils import SyncedRandom, check_finite_positive
+from mmsmmix.utils import check_finite_positive
 from .base import MixAugment, MixContext, MixResult
 
 SPECTRUM_MODES = ('official', 'full')
@@ -77,6 +77,7 @@ class FMix(MixAugment):
                  spectrum: str = 'official',
                  label_weight: str = 'beta',
                  partner: str = 'randperm'):
+        super().__init__(seed)
         check_finite_positive('FMix', 'alpha', alpha)
         check_finite_positive('FMix', 'decay_power', decay_power)
         if spectrum not in SPECTRUM_MODES:
@@ -91,10 +92,7 @@ class FMix(MixAugment):
         self.spectrum = spectrum
         self.label_weight = label_weight
         self.partner = partner
-        self.random = SyncedRandom(seed, stream='FMix')
 
-    def random_streams(self) -> Dict[str, SyncedRandom]:
-        return dict(random=self.random)
 
     def mix(self,
             inputs: torch.Tensor,

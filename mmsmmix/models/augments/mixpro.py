@@ -1,7 +1,7 @@
 """MixPro batch augment: MaskMix and Progressive Attention Labeling, in the
 official training loop (MaskMix, else timm's Mixup/CutMix)."""
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -12,7 +12,7 @@ from mmsmmix.ops import (attention_share, cell_counts, cell_token_masks,
                          check_partner_mode, cutmix, mix_targets, mixup,
                          partner_index, patch_attention_score, smooth_labels,
                          token_grid_side, token_to_pixel_mask)
-from mmsmmix.utils import SyncedRandom, check_finite_positive
+from mmsmmix.utils import check_finite_positive
 from .base import MixAugment, MixContext, MixResult, Relabel
 
 AREA_LAM_MODES = ('cells', 'tokens')
@@ -128,6 +128,7 @@ class MixPro(MixAugment):
                  area_lam: str = 'cells',
                  detach_sim: bool = False,
                  seed: Optional[int] = None):
+        super().__init__(seed)
         check_finite_positive('MixPro', 'alpha', alpha)
         check_finite_positive('MixPro', 'mixup_alpha', mixup_alpha)
         check_finite_positive('MixPro', 'cutmix_alpha', cutmix_alpha)
@@ -161,10 +162,7 @@ class MixPro(MixAugment):
         self.partner = partner
         self.area_lam = area_lam
         self.detach_sim = bool(detach_sim)
-        self.random = SyncedRandom(seed, stream='MixPro')
 
-    def random_streams(self) -> Dict[str, SyncedRandom]:
-        return dict(random=self.random)
 
     def check_layout(self, layout: AttentionRecord, image_hw) -> None:
         """Refuse a non-square grid, images that are not whole patches, or

@@ -1,10 +1,10 @@
 """MMPretrain's batch augments (Mixup, CutMix, ResizeMix, ...) on the
 mixing protocol, drawing from a synced stream."""
-from typing import Callable, Dict, Optional
+from typing import Callable, Optional
 
 import torch
 
-from mmsmmix.utils import SyncedRandom, seeded_global_generators
+from mmsmmix.utils import seeded_global_generators
 from .base import MixAugment, MixContext, MixResult
 
 
@@ -32,15 +32,13 @@ class MMPretrainAugment(MixAugment):
 
     def __init__(self, augment: Callable, seed: Optional[int] = None):
         self.augment = augment
-        self.random = SyncedRandom(seed, stream=self.name)
+        super().__init__(seed)
 
     @property
     def name(self) -> str:
         """The wrapped augment's type (``'Mixup'``, ``'CutMix'`` ...)."""
         return type(self.augment).__name__
 
-    def random_streams(self) -> Dict[str, SyncedRandom]:
-        return dict(random=self.random)
 
     def mix(self,
             inputs: torch.Tensor,

@@ -4,7 +4,7 @@ from typing import Dict, Optional, Tuple
 import torch
 from mmpretrain.registry import BATCH_AUGMENTS, MODELS
 
-from mmsmmix.utils import SyncedRandom, check_finite_positive
+from mmsmmix.utils import check_finite_positive
 from .base import MixAugment, MixContext, MixResult
 
 
@@ -48,6 +48,7 @@ class RankMixup(MixAugment):
                      margin=2.0,
                      loss_weight=0.1),
                  seed: Optional[int] = None):
+        super().__init__(seed)
         check_finite_positive('RankMixup', 'alpha', alpha)
         if int(num_mixups) != num_mixups or num_mixups < 1:
             raise ValueError('RankMixup num_mixups must be an integer >= 1, '
@@ -55,10 +56,7 @@ class RankMixup(MixAugment):
         self.alpha = alpha
         self.num_mixups = int(num_mixups)
         self.loss = MODELS.build(loss)
-        self.random = SyncedRandom(seed, stream='RankMixup')
 
-    def random_streams(self) -> Dict[str, SyncedRandom]:
-        return dict(random=self.random)
 
     def mix_batches(
             self, inputs: torch.Tensor,

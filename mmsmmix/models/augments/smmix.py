@@ -1,6 +1,6 @@
 """SMMix batch augment: self-motivated max-min region mixing, or Mixup."""
 import warnings
-from typing import Dict, Optional
+from typing import Optional
 
 import torch
 from mmpretrain.registry import BATCH_AUGMENTS
@@ -8,7 +8,7 @@ from mmpretrain.registry import BATCH_AUGMENTS
 from mmsmmix.ops import (ATTN_STATS, check_side_ratios, max_min_region_mix,
                          mix_targets, mixup, patch_attention_score,
                          region_sizes, smooth_labels, token_grid_side)
-from mmsmmix.utils import SyncedRandom, check_finite_positive
+from mmsmmix.utils import check_finite_positive
 from .base import MixAugment, MixContext, MixResult
 
 
@@ -21,8 +21,8 @@ class SMMix(MixAugment):
     ``z`` and the last block's attention; every image then receives, on its
     least-attended r x r window of the token grid, the most-attended r x r
     window of its partner (the batch reversed). ``r`` is drawn uniformly from
-    ``int(S*min_side_ratio) .. int(S*max_side_ratio)`` and ``lam = 1 - r²/S²``
-    is the target's area share. Otherwise the batch gets Mixup with
+    ``int(S*min_side_ratio) .. int(S*max_side_ratio)`` and
+    ``lam = 1 - r²/S²`` is the target's area share. Otherwise the batch gets Mixup with
     ``lam ~ Beta(mixup_alpha, mixup_alpha)`` and the same pairing. Branch,
     region side and Beta draws are identical on every rank. SMMix batches
     hand ``mix_info`` to ``SMMixClsHead.loss`` (the regions, the pure
@@ -57,6 +57,7 @@ class SMMix(MixAugment):
                  attn_stat: str = 'patch',
                  seed: Optional[int] = None,
                  score: Optional[str] = None):
+        super().__init__(seed)
         if score is not None:
             warnings.warn(
                 "SMMix(score=...) is deprecated: use attn_stat='patch' or "
@@ -79,10 +80,7 @@ class SMMix(MixAugment):
         self.min_side_ratio = min_side_ratio
         self.max_side_ratio = max_side_ratio
         self.attn_stat = attn_stat
-        self.random = SyncedRandom(seed, stream='SMMix')
 
-    def random_streams(self) -> Dict[str, SyncedRandom]:
-        return dict(random=self.random)
 
     def check_layout(self, layout, image_hw) -> None:
         """Refuse a token layout SMMix cannot mix on (see

@@ -1,5 +1,5 @@
 """TransMix batch augment: CutMix relabelled by the transformer's attention."""
-from typing import Dict, Optional, Tuple
+from typing import Optional, Tuple
 
 import torch
 from mmpretrain.registry import BATCH_AUGMENTS
@@ -7,7 +7,7 @@ from mmpretrain.registry import BATCH_AUGMENTS
 from mmsmmix.models.probes import AttentionRecord
 from mmsmmix.ops import (attention_share, box_token_mask, cutmix_box,
                          patch_attention_score)
-from mmsmmix.utils import SyncedRandom, check_finite_positive
+from mmsmmix.utils import check_finite_positive
 from .base import MixAugment, MixContext, MixResult, Relabel
 
 
@@ -38,12 +38,10 @@ class TransMix(MixAugment):
     attn_stat = 'cls'
 
     def __init__(self, alpha: float = 1.0, seed: Optional[int] = None):
+        super().__init__(seed)
         check_finite_positive('TransMix', 'alpha', alpha)
         self.alpha = alpha
-        self.random = SyncedRandom(seed, stream='TransMix')
 
-    def random_streams(self) -> Dict[str, SyncedRandom]:
-        return dict(random=self.random)
 
     def mix(self,
             inputs: torch.Tensor,
