@@ -36,7 +36,7 @@ A new method is one subclass::
             half = inputs.shape[-1] // 2
             mixed[..., :half] = inputs[index][..., :half]
             lam = 1 - half / inputs.shape[-1]  # the image's own share
-            return MixResult(mixed, lam * targets + (1 - lam) * targets[index])
+            return MixResult(mixed, mix_targets(targets, lam, targets[index]))
 """
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Tuple
