@@ -72,7 +72,8 @@ def main(argv=None) -> SMMixPairs:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     # the 'current' logger: keeps init_weights' per-parameter report quiet
-    MMLogger.get_instance('visualize_smmix', log_level='WARNING')
+    if not MMLogger.check_instance_created('visualize_smmix'):
+        MMLogger.get_instance('visualize_smmix', log_level='WARNING')
     set_random_seed(args.seed)
 
     from mmpretrain.registry import MODELS

@@ -1,6 +1,7 @@
 """Each mixing method trains a few iterations through tools/train.py on real
 Fashion-MNIST (the Runner in a fresh process)."""
 import os.path as osp
+import re
 
 import pytest
 
@@ -18,3 +19,9 @@ def test_method_trains_through_the_runner(fmnist_root, tmp_path, name):
     assert 'Epoch(train) [1][10/10]' in output
     assert 'accuracy/top1' in output
     assert osp.isfile(tmp_path / 'epoch_1.pth')
+    # Every named loss of the method is logged, finite.
+    names = {'rankmixup': ('loss', 'loss_rank'),
+             'smmix-dm': ('loss', 'loss_cls', 'loss_fine', 'loss_con')}
+    for key in names.get(name, ('loss', )):
+        values = re.findall(rf'\b{key}: (\S+)', output)
+        assert values and all(float(v) == float(v) for v in values), key
