@@ -1,19 +1,12 @@
-"""tools/misc/wheelhouse.py's target platforms: pip matches ``--platform``
+"""The wheelhouse's target platforms: pip matches ``--platform``
 tags exactly, so a manylinux target must list every older glibc it runs
 (numpy 2.3 ships manylinux_2_28 wheels only, matplotlib 3.11
 manylinux2014 ones)."""
-import importlib.util
-import os.path as osp
-
-from tests.conftest import REPO_ROOT
+from mmsmmix.utils import wheelhouse
 
 
 def _wheelhouse():
-    spec = importlib.util.spec_from_file_location(
-        'wheelhouse', osp.join(REPO_ROOT, 'tools', 'misc', 'wheelhouse.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return wheelhouse
 
 
 def test_manylinux_targets_include_every_older_glibc():
