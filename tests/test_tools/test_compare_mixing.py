@@ -76,16 +76,34 @@ def test_second_call_resumes_without_retraining(quick):
     _, output = _compare('--quick', '--work-dir', work_dir, '--report-only')
     assert 'started' not in output and 'already finished' not in output
     assert '| SMMix | 1 |' in output
-    # another setting in the same work dir is refused, clearly
+    # another setting in the same work dir is refused, naming what differs
     code, output = _compare('--quick', '--epochs', '2', '--work-dir',
                             work_dir, check=False)
-    assert code != 0 and 'another setting' in output
+    assert code != 0 and 'another setting: epochs 1 there, 2 now' in output
 
 
-def test_bad_methods_are_named():
+@pytest.mark.slow
+def test_adding_a_seed_trains_only_that_seed(quick):
+    work_dir, _ = quick
+    _, output = _compare('--quick', '--methods', 'cutmix,smmix', '--seeds',
+                         '2', '--work-dir', work_dir)
+    assert '2 of 4 runs already finished; training 2' in output
+    assert 'started cutmix/seed1' in output and 'seed0' not in output
+    assert '| SMMix | 2 |' in output
+
+
+def test_bad_options_are_named(fmnist_root, tmp_path):
     code, output = _compare('--quick', '--methods', 'cutmix,saliencymix',
                             check=False)
     assert code != 0 and "unknown methods ['saliencymix']" in output
+    code, output = _compare('--quick', '--config-dir', '/nonexistent',
+                            check=False)
+    assert code != 0 and '--config-dir: /nonexistent is not a folder' in \
+        output
+    code, output = _compare('--quick', '--train-images', '100000',
+                            '--work-dir', str(tmp_path), check=False)
+    assert code != 0 and ('--train-images 100000: the training set has '
+                          '60000 images') in output
     with pytest.raises(ValueError, match='twice'):
         check_methods(['smmix', 'smmix'])
 
@@ -155,3 +173,62 @@ def test_mixing_op_time_leaves_the_forwards_out(fmnist_root):
                                 torch.device('cpu'))
     assert seconds < baseline + 1.0
     assert model.extract_feat is slow_extract_feat  # restored
+
+
+def _workers_of(work_dir):
+    """pids of live processes whose command line names ``work_dir`` and
+    the comparison's worker module."""
+    pids = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/cmdline', 'rb') as f:
+                cmd = f.read().decode(errors='replace')
+            with open(f'/proc/{entry}/stat') as f:
+                zombie = f.read().split(')')[-1].split()[0] == 'Z'
+        except OSError:
+            continue
+        if 'mmsmmix.evaluation.comparison.run' in cmd and work_dir in cmd \
+                and not zombie:
+            pids.append(int(entry))
+    return pids
+
+
+@pytest.mark.slow
+def test_locked_work_dir_and_no_orphans_after_kill_9(fmnist_root, tmp_path):
+    """A second coordinator on a busy work dir is refused naming the
+    holder; ``kill -9`` of the coordinator takes its worker with it; the
+    rerun takes the lock over and resumes the interrupted run."""
+    work_dir = str(tmp_path / 'cmp')
+    args = [sys.executable, TOOL, '--quick', '--methods', 'smmix', '--epochs',
+            '6', '--train-images', '1024', '--work-dir', work_dir]
+    coordinator = subprocess.Popen(args, cwd=REPO_ROOT,
+                                   stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+    run_dir = osp.join(work_dir, 'runs', 'smmix', 'seed0')
+    deadline = time.time() + 300
+    while not osp.isfile(osp.join(run_dir, 'epoch_1.pth')):
+        assert coordinator.poll() is None and time.time() < deadline
+        time.sleep(0.5)
+    workers = _workers_of(work_dir)
+    assert len(workers) == 1
+
+    code, output = _compare(*args[2:], check=False)
+    assert code != 0
+    assert f'is in use by another comparison (pid {coordinator.pid})' in \
+        output
+
+    coordinator.kill()  # SIGKILL: no handler runs
+    coordinator.wait()
+    deadline = time.time() + 60  # the kernel's SIGTERM, then its exit
+    while _workers_of(work_dir):
+        assert time.time() < deadline, 'the worker outlived its coordinator'
+        time.sleep(0.5)
+    assert not osp.isfile(osp.join(run_dir, 'result.json'))
+
+    _, output = _compare(*args[2:])
+    assert '0 of 1 runs already finished; training 1' in output
+    log = open(osp.join(run_dir, 'run.log')).read()
+    assert 'resumed' in log.lower() or 'load checkpoint' in log.lower()
+    assert osp.isfile(osp.join(run_dir, 'result.json'))

@@ -18,9 +18,11 @@ Example:
     python tools/benchmark/compare_mixing.py --device cuda --jobs 1
 """
 import argparse
+import contextlib
 import datetime
 import os
 import os.path as osp
+import signal
 import sys
 
 
@@ -67,17 +69,16 @@ def main(argv=None) -> int:
         args.config_dir = osp.join(config_dir(), 'fashion_mnist')
     jobs = args.jobs or (1 if args.device == 'cuda' else 2)
     threads = args.threads or max(1, (os.cpu_count() or 1) // jobs)
-    from mmsmmix.evaluation.comparison import (SETTINGS, TIMING_FILE,
+    from mmsmmix.evaluation.comparison import (SETTINGS, WorkDirInUse,
                                                check_methods, config_path,
-                                               load_plan, measure_timing,
-                                               plan_runs, read_json,
-                                               train_all, write_json,
-                                               write_report)
-    from mmsmmix.evaluation.timing import machine
+                                               lock_work_dir,
+                                               train_set_size)
     if args.device == 'cuda':
         import torch
         if not torch.cuda.is_available():
             raise SystemExit('--device cuda: no CUDA device is available')
+    if not osp.isdir(args.config_dir):
+        raise SystemExit(f'--config-dir: {args.config_dir} is not a folder')
     try:
         methods = check_methods(args.methods.split(','))
         for method in methods:
@@ -88,9 +89,30 @@ def main(argv=None) -> int:
     for name in ('seeds', 'epochs', 'train_images'):
         if getattr(args, name):
             setting[name] = getattr(args, name)
+    size = train_set_size(config_path(args.config_dir, methods[0]))
+    if setting['train_images'] > size:
+        raise SystemExit(f"--train-images {setting['train_images']}: the "
+                         f'training set has {size} images')
     work_dir = osp.abspath(args.work_dir or osp.join(
         'work_dirs', 'compare_mixing' + ('_quick' if args.quick else '')))
     os.makedirs(work_dir, exist_ok=True)
+    # SIGTERM ends the coordinator like Ctrl-C: its workers are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        with (contextlib.nullcontext() if args.report_only else
+              lock_work_dir(work_dir)):
+            return compare(args, methods, setting, work_dir, jobs, threads)
+    except WorkDirInUse as err:
+        raise SystemExit(str(err))
+
+
+def compare(args, methods, setting, work_dir, jobs, threads) -> int:
+    """Plan, time, train what is missing and report."""
+    from mmsmmix.evaluation.comparison import (TIMING_FILE, load_plan,
+                                               measure_timing, plan_runs,
+                                               read_json, train_all,
+                                               write_json, write_report)
+    from mmsmmix.evaluation.timing import machine
     try:
         plan = load_plan(work_dir, dict(
             setting=setting, device=args.device, methods=methods,

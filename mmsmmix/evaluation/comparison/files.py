@@ -1,12 +1,15 @@
 """The files of a comparison's work dir: its plan, each run's result."""
+import fcntl
 import json
 import os
 import os.path as osp
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
 PLAN_FILE = 'plan.json'
 RESULT_FILE = 'result.json'
 TIMING_FILE = 'timing.json'
+LOCK_FILE = 'comparison.lock'
 
 
 def write_json(path: str, data: dict) -> None:
@@ -40,21 +43,64 @@ def load_plan(work_dir: str, plan: dict) -> dict:
     """The work dir's plan, created from ``plan`` if there is none.
 
     A resumed comparison keeps its first date and machine; its method list
-    may grow.
+    and its number of seeds may change (finished runs are reused).
 
     Raises:
         ValueError: If the work dir holds a comparison with another setting
-            or device (its runs would not be comparable).
+            or device (its runs would not be comparable), naming what
+            differs.
     """
     path = osp.join(work_dir, PLAN_FILE)
     old = read_json(path)
     if old is not None:
-        if old['setting'] != plan['setting'] or \
-                old['device'] != plan['device']:
+        differ = [
+            f'{key} {old["setting"].get(key)!r} there, '
+            f'{plan["setting"].get(key)!r} now'
+            for key in sorted(set(old['setting']) | set(plan['setting']))
+            if key != 'seeds'
+            and old['setting'].get(key) != plan['setting'].get(key)
+        ]
+        if old['device'] != plan['device']:
+            differ.append(f"device {old['device']!r} there, "
+                          f"{plan['device']!r} now")
+        if differ:
             raise ValueError(
-                f'{path} holds a comparison with another setting or device '
-                f"({old['setting']}, {old['device']}); use another "
-                '--work-dir or delete that folder')
-        plan = dict(old, methods=plan['methods'])
+                f'{path} holds a comparison with another setting: '
+                f"{'; '.join(differ)}. Use another --work-dir, or the same "
+                'options as that comparison (only --seeds and --methods may '
+                'change)')
+        plan = dict(old, methods=plan['methods'], setting=plan['setting'])
     write_json(path, plan)
     return plan
+
+
+class WorkDirInUse(RuntimeError):
+    """Another live coordinator holds the work dir."""
+
+
+@contextmanager
+def lock_work_dir(work_dir: str) -> Iterator[None]:
+    """Hold the work dir for one coordinator.
+
+    An exclusive ``flock`` on ``comparison.lock`` (which holds the holder's
+    pid): the kernel drops it when the holder dies, however it dies, so a
+    lock left by a dead process is simply taken.
+
+    Raises:
+        WorkDirInUse: If another process holds it, naming its pid.
+    """
+    path = osp.join(work_dir, LOCK_FILE)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode().strip() or 'unknown'
+            raise WorkDirInUse(
+                f'{work_dir} is in use by another comparison (pid {holder}); '
+                'wait for it, stop it, or use another --work-dir') from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        os.close(fd)  # releases the lock

@@ -117,3 +117,18 @@ def config_path(config_dir: str, method: str) -> str:
         raise FileNotFoundError(f'config of method {method!r} not found: '
                                 f'{path}')
     return path
+
+
+def train_set_size(config_file: str) -> int:
+    """Images in the config's whole training set (``indices`` ignored)."""
+    import copy
+
+    from mmengine.config import Config
+    from mmpretrain.registry import DATASETS
+    dataset = copy.deepcopy(Config.fromfile(config_file).train_dataloader
+                            .dataset)
+    dataset.pop('indices', None)
+    dataset['lazy_init'] = True
+    built = DATASETS.build(dataset)
+    built.full_init()
+    return len(built)
