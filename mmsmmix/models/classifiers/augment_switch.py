@@ -64,11 +64,27 @@ class AugmentSwitch:
         probs = torch.tensor(self.probs + [rest], dtype=torch.float64)
         return self.random.choice(options, p=(probs / probs.sum()).numpy())
 
+    def _named_streams(self):
+        """(checkpoint name ``'augments.<i>.<key>'``, augment, stream) of
+        every augment's streams."""
+        for i, aug in enumerate(self.augments):
+            for key, stream in aug.random_streams().items():
+                yield f'augments.{i}.{key}', aug, stream
+
     def random_streams(self) -> 'OrderedDict[str, SyncedRandom]':
         """``'classifier'`` (the choice), then each augment's streams as
         ``'augments.<i>.<name>'``."""
         streams = OrderedDict(classifier=self.random)
-        for i, aug in enumerate(self.augments):
-            for name, stream in aug.random_streams().items():
-                streams[f'augments.{i}.{name}'] = stream
+        for name, _, stream in self._named_streams():
+            streams[name] = stream
         return streams
+
+    def optional_streams(self) -> set:
+        """Streams a resumed checkpoint may lack: those of MMPretrain's
+        augments, which drew from the global generators (saved per rank)
+        before they were given synced streams."""
+        return {
+            name
+            for name, aug, _ in self._named_streams()
+            if isinstance(aug, MMPretrainAugment)
+        }

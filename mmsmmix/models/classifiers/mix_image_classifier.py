@@ -11,7 +11,6 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from mmsmmix.models.augments.base import MixAugment, MixResult
-from mmsmmix.models.augments.mmpretrain_adapter import MMPretrainAugment
 from mmsmmix.utils import SyncedRandom
 from .augment_switch import AugmentSwitch
 from .mix_context import ClassifierContext
@@ -137,16 +136,9 @@ class MixImageClassifier(ImageClassifier):
         return self.switch.random_streams()
 
     def optional_streams(self) -> set:
-        """Streams a resumed checkpoint may lack: those of MMPretrain's
-        augments, which drew from the global generators (saved per rank)
-        before they were given synced streams."""
-        return {
-            name
-            for i, aug in enumerate(self.augments)
-            if isinstance(aug, MMPretrainAugment)
-            for name in (f'augments.{i}.{key}'
-                         for key in aug.random_streams())
-        }
+        """Streams a resumed checkpoint may lack (see
+        :meth:`AugmentSwitch.optional_streams`)."""
+        return self.switch.optional_streams()
 
     def batch_targets(self, inputs: torch.Tensor,
                       data_samples: List[DataSample]) -> torch.Tensor:
