@@ -1,7 +1,8 @@
 """tools/benchmark/compare_mixing.py: --quick trains every method on real
 Fashion-MNIST and writes the table and chart; a second call resumes without
-retraining; the summary maths against hand computations; the mixing-op
-timer leaves the model's forwards out."""
+retraining; a suite of the user's own on another dataset; 2 processes per
+run; --collect of runs trained by tools/train.py; the summary maths against
+hand computations; the mixing-op timer leaves the model's forwards out."""
 import json
 import os
 import os.path as osp
@@ -15,19 +16,22 @@ from mmengine.config import Config
 from PIL import Image
 
 import mmsmmix  # noqa: F401
-from mmsmmix.evaluation.comparison import (METHODS, SETTINGS, cfg_options,
-                                           check_methods, markdown_table,
-                                           summarise, verdict)
+from mmsmmix.evaluation.comparison import (METHODS, Launch, cfg_options,
+                                           check_methods, identify,
+                                           load_suite, make_plan,
+                                           markdown_table, summarise,
+                                           verdict)
 from mmsmmix.evaluation.timing import (build_model, mixing_op_seconds,
                                        real_batch)
-from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
+from tests.conftest import REPO_ROOT
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'benchmark', 'compare_mixing.py')
 
 
-def _compare(*args, check=True):
+def _compare(*args, check=True, env=None):
     proc = subprocess.run([sys.executable, TOOL, *args], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600,
+                          env=env)
     output = proc.stdout + proc.stderr
     if check:
         assert proc.returncode == 0, output[-4000:]
@@ -46,7 +50,7 @@ def test_quick_trains_every_method_and_writes_table_and_chart(quick):
     work_dir, output = quick
     with open(osp.join(work_dir, 'comparison.md')) as f:
         table = f.read()
-    for label, _ in METHODS.values():
+    for label in METHODS.values():
         assert f'| {label} | 1 |' in table
     assert 'Best top-1:' in output and 'ETA' in output
     assert 'Mixing ops cost at most' in output
@@ -60,8 +64,10 @@ def test_quick_trains_every_method_and_writes_table_and_chart(quick):
     # top-1 on the 200 quick test images: a multiple of 0.5 %
     assert all(abs(r['top1'] * 2 - round(r['top1'] * 2)) < 1e-6
                for r in rows)
+    assert 'Fashion-MNIST, ViT-mini, patch 4 (7x7 tokens): the first 128 ' \
+        'training images, 1 epoch, seed 0;' in table
     with Image.open(osp.join(work_dir, 'comparison.png')) as png:
-        assert png.size == (1500, 480)
+        assert min(png.size) > 300
 
 
 @pytest.mark.slow
@@ -96,16 +102,24 @@ def test_bad_options_are_named(fmnist_root, tmp_path):
     code, output = _compare('--quick', '--methods', 'cutmix,saliencymix',
                             check=False)
     assert code != 0 and "unknown methods ['saliencymix']" in output
-    code, output = _compare('--quick', '--config-dir', '/nonexistent',
+    code, output = _compare('--quick', '--suite', '/nonexistent',
                             check=False)
-    assert code != 0 and '--config-dir: /nonexistent is not a folder' in \
-        output
+    assert code != 0 and "--suite: no suite '/nonexistent'" in output
+    code, output = _compare('--setting', 'long', check=False)
+    assert code != 0 and "--setting: suite 'fashion_mnist' has no " \
+        "setting 'long'" in output
+    code, output = _compare('--quick', '--cfg-options', 'randomness.seed=3',
+                            check=False)
+    assert code != 0 and "--cfg-options: ['randomness.seed'] are set by " \
+        'the comparison' in output
+    code, output = _compare('--quick', '--gpus-per-run', '2', check=False)
+    assert code != 0 and '--gpus-per-run > 1 needs --launcher' in output
     code, output = _compare('--quick', '--train-images', '100000',
                             '--work-dir', str(tmp_path), check=False)
     assert code != 0 and ('--train-images 100000: the training set has '
                           '60000 images') in output
     with pytest.raises(ValueError, match='twice'):
-        check_methods(['smmix', 'smmix'])
+        check_methods(['smmix', 'smmix'], load_suite('fashion_mnist'))
 
 
 def test_summary_by_hand():
@@ -118,7 +132,8 @@ def test_summary_by_hand():
     timing = dict(step_s=dict(cutmix=[1., 3.], smmix=[2.5, 3.5],
                               nomix=[1., 1.]),
                   mixing_s=dict(cutmix=0.02, smmix=0.06, nomix=0.))
-    rows = summarise(['nomix', 'cutmix', 'smmix'], results, timing)
+    labels = dict(METHODS)
+    rows = summarise(['nomix', 'cutmix', 'smmix'], labels, results, timing)
     nomix, cutmix, smmix = rows
     assert nomix['runs'] == 0 and nomix['step_ratio'] == pytest.approx(0.5)
     assert cutmix['top1'] == pytest.approx(82.)
@@ -126,25 +141,29 @@ def test_summary_by_hand():
     assert cutmix['ece'] == pytest.approx(7.)
     assert cutmix['corruption_top1'] == pytest.approx(62.)
     assert cutmix['mixing_share'] == pytest.approx(0.01)  # 0.02 / 2
+    assert cutmix['top1_runs'] == [80., 82., 84.]
     assert smmix['step_ratio'] == pytest.approx(1.5)  # 3.0 / 2.0
     assert smmix['mixing_share'] == pytest.approx(0.02)
     table = markdown_table(rows)
-    assert '| SMMix | 1 | **83.00 ± 0.00** | 4.00 | 61.00 | 1.50x | 2.00 |' \
-        in table
+    # a single run: no spread written
+    assert '| SMMix | 1 | **83.00** | 4.00 | 61.00 | 1.50x | 2.00 |' in table
+    assert '| CutMix | 3 | 82.00 ± 2.00 |' in table
     assert '| no mixing | 0 | – |' in table
     assert verdict(rows) == (
-        'Best top-1: SMMix (83.00 ± 0.00 over 1 run(s)), 1.00 points ahead '
-        'of CutMix (a single run: no spread measured).')
-    results['smmix'].append(dict(top1=87., ece=4., corruption_top1=61.))
-    rows = summarise(['cutmix', 'smmix'], results, timing)
+        'Best top-1: SMMix (83.00, one run), 1.00 points ahead of CutMix (a '
+        'single run: no spread measured).')
+    results['smmix'].append(dict(top1=87., ece=4., corruption_top1=None))
+    rows = summarise(['cutmix', 'smmix'], labels, results, timing)
+    assert rows[1]['corruption_top1'] == 61.  # the run without: left out
     # SMMix 85 ± 2.83 vs CutMix 82 ± 2: the gap 3 exceeds both
     assert verdict(rows).endswith(
         '3.00 points ahead of CutMix (more than one standard deviation).')
 
 
 def test_cfg_options_apply_the_setting():
-    options = cfg_options(SETTINGS['default'], seed=2)
-    cfg = Config.fromfile(osp.join(FMNIST_CONFIGS, METHODS['smmix'][1]))
+    suite = load_suite('fashion_mnist')
+    options = cfg_options(suite.setting('default'), seed=2, epochs=40)
+    cfg = Config.fromfile(suite.methods['smmix'].config)
     cfg.merge_from_dict(options)
     assert cfg.model.backbone.patch_size == 4
     assert cfg.train_dataloader.dataset.indices == 5000
@@ -153,8 +172,9 @@ def test_cfg_options_apply_the_setting():
 
 
 def test_mixing_op_time_leaves_the_forwards_out(fmnist_root):
-    cfg = Config.fromfile(osp.join(FMNIST_CONFIGS, METHODS['rankmixup'][1]))
-    cfg.merge_from_dict(cfg_options(SETTINGS['quick'], seed=0))
+    suite = load_suite('fashion_mnist')
+    cfg = Config.fromfile(suite.methods['rankmixup'].config)
+    cfg.merge_from_dict(cfg_options(suite.setting('quick'), seed=0, epochs=1))
     model, _ = build_model(cfg, torch.device('cpu'))
     data = real_batch(cfg.train_dataloader.dataset, 8)
     baseline = mixing_op_seconds(model, model.augments[0], data,
@@ -232,3 +252,229 @@ def test_locked_work_dir_and_no_orphans_after_kill_9(fmnist_root, tmp_path):
     log = open(osp.join(run_dir, 'run.log')).read()
     assert 'resumed' in log.lower() or 'load checkpoint' in log.lower()
     assert osp.isfile(osp.join(run_dir, 'result.json'))
+
+
+def _idx(array) -> bytes:
+    """IDX bytes of a uint8 array, written by hand from the format."""
+    import struct
+    header = struct.pack('>HBB', 0, 0x08, array.ndim)
+    header += struct.pack('>' + 'I' * array.ndim, *array.shape)
+    return header + array.astype('uint8').tobytes()
+
+
+@pytest.fixture(scope='module')
+def squares_root(tmp_path_factory):
+    """Another dataset in Fashion-MNIST's IDX format: class k is a bright
+    square at the k-th of 10 places, on noise; 256 training and 100 test
+    images."""
+    import gzip
+
+    import numpy as np
+    root = tmp_path_factory.mktemp('squares')
+    rng = np.random.default_rng(0)
+    for split, n in (('train', 256), ('t10k', 100)):
+        labels = rng.integers(0, 10, n)
+        images = rng.integers(0, 60, (n, 28, 28))
+        for image, k in zip(images, labels):
+            row, col = divmod(int(k), 5)
+            image[4 + 12 * row:10 + 12 * row, 1 + 5 * col:6 + 5 * col] = 255
+        for kind, array in (('images-idx3', images), ('labels-idx1', labels)):
+            (root / f'{split}-{kind}-ubyte.gz').write_bytes(
+                gzip.compress(_idx(array)))
+    return str(root)
+
+
+@pytest.mark.slow
+def test_a_suite_of_ones_own_on_another_dataset(squares_root, tmp_path):
+    """A YAML suite names the dataset; --cfg-options move every run's data
+    root to it: the runs train on its 256 images (4 steps of 64) and test
+    on its 100, and the report says 'Squares', never Fashion-MNIST."""
+    suite = load_suite('fashion_mnist')
+    path = tmp_path / 'squares.yaml'
+    path.write_text(
+        'dataset: Squares\nmodel: ViT-mini, patch 4\nmethods:\n'
+        f"  cutmix: {suite.methods['cutmix'].config}\n"
+        f"  smmix: {suite.methods['smmix'].config}\n"
+        '  mine:\n'
+        f"    config: {suite.methods['mixup'].config}\n"
+        '    label: My Mixup\n'
+        "cfg_options: {model.backbone.patch_size: 4}\n"
+        'settings:\n  default: {epochs: 1, seeds: 1}\n'
+        'highlight: [smmix]\n')
+    root = [f'{split}_dataloader.dataset.data_root={squares_root}'
+            for split in ('train', 'val')]
+    work_dir = str(tmp_path / 'cmp')
+    code, output = _compare('--suite', str(path), '--cfg-options', *root,
+                            '--train-images', '300', '--work-dir', work_dir,
+                            check=False)
+    assert code != 0 and '--train-images 300: the training set has 256 ' \
+        'images' in output
+    _, output = _compare('--suite', str(path), '--cfg-options', *root,
+                         '--work-dir', work_dir)
+    with open(osp.join(work_dir, 'comparison.md')) as f:
+        report = f.read()
+    assert report.startswith(
+        'Squares, ViT-mini, patch 4: all training images, 1 epoch, seed 0; '
+        'top-1 and ECE on all test images.')
+    assert 'Fashion-MNIST' not in report
+    for label in ('CutMix', 'SMMix', 'My Mixup'):
+        assert f'| {label} | 1 |' in report
+    for method in ('cutmix', 'smmix', 'mine'):
+        with open(osp.join(work_dir, 'runs', method, 'seed0',
+                           'result.json')) as f:
+            result = json.load(f)
+        assert result['iters'] == 4  # 256 images / 64
+        assert abs(result['top1'] - round(result['top1'])) < 1e-6  # of 100
+        assert result['corruption_top1'] is None  # the suite has none
+
+
+@pytest.mark.slow
+def test_two_processes_per_run(fmnist_root, tmp_path):
+    """--launcher pytorch --gpus-per-run 2: each run is 2 gloo processes
+    under torchrun, sharing its batches (128 images = 1 step of 2 x 64)."""
+    work_dir = str(tmp_path / 'cmp')
+    _compare('--quick', '--methods', 'smmix', '--launcher', 'pytorch',
+             '--gpus-per-run', '2', '--jobs', '1', '--no-timing',
+             '--work-dir', work_dir)
+    run = osp.join(work_dir, 'runs', 'smmix', 'seed0')
+    with open(osp.join(run, 'result.json')) as f:
+        result = json.load(f)
+    assert result['processes'] == 2 and result['iters'] == 1
+    with open(osp.join(run, 'run.log')) as f:
+        assert 'Distributed training: True' in f.read()
+    assert not _workers_of(work_dir)
+
+
+@pytest.mark.slow
+def test_two_slurm_tasks_per_run(fmnist_root, tmp_path):
+    """--launcher slurm: each run is one srun of 2 tasks (gloo on CPUs) on
+    a private one-node Slurm cluster."""
+    from tests.slurm_cluster import slurm_cluster, unavailable
+    why = unavailable()
+    if why:
+        pytest.skip(f'no Slurm: {why}')
+    work_dir = str(tmp_path / 'cmp')
+    with slurm_cluster(str(tmp_path / 'slurm')) as env:
+        _compare('--quick', '--methods', 'smmix', '--launcher', 'slurm',
+                 '--partition', 'cpu', '--gpus-per-run', '2', '--jobs', '1',
+                 '--no-timing', '--work-dir', work_dir, env=env)
+    run = osp.join(work_dir, 'runs', 'smmix', 'seed0')
+    with open(osp.join(run, 'result.json')) as f:
+        result = json.load(f)
+    assert result['processes'] == 2 and result['iters'] == 1
+    with open(osp.join(run, 'run.log')) as f:
+        assert 'Distributed launcher: slurm' in f.read()
+
+
+@pytest.mark.slow
+def test_collect_gives_the_table_of_own_runs(quick, tmp_path):
+    """SMMix trained by tools/train.py with the comparison's options, then
+    --collect: the same top-1, ECE and corruption top-1 as the
+    comparison's own run of it."""
+    work_dir, _ = quick
+    with open(osp.join(work_dir, 'plan.json')) as f:
+        plan = json.load(f)
+    options = cfg_options(plan['setting'], seed=0, epochs=1)
+    trained = str(tmp_path / 'trained')
+    threads = str(max(1, (os.cpu_count() or 1) // 2))  # as the workers
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'),
+         plan['configs']['smmix'], '--work-dir', trained, '--cfg-options',
+         *[f'{k}={v}' for k, v in options.items()]],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+        env=dict(os.environ, OMP_NUM_THREADS=threads,
+                 CUDA_VISIBLE_DEVICES=''))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    collected = str(tmp_path / 'collected')
+    _, output = _compare('--quick', '--methods', 'smmix', '--collect',
+                         trained, '--work-dir', collected)
+    assert 'started' not in output  # trains nothing
+
+    with open(osp.join(collected, 'comparison.json')) as f:
+        row, = json.load(f)['rows']
+    with open(osp.join(work_dir, 'runs', 'smmix', 'seed0',
+                       'result.json')) as f:
+        own = json.load(f)
+    assert row['runs'] == 1
+    for key in ('top1', 'ece', 'corruption_top1'):
+        assert row[key] == own[key], key
+    # the comparison's own run of it is never replaced by a collected one
+    code, output = _compare('--quick', '--methods', 'smmix', '--collect',
+                            trained, '--work-dir', work_dir, check=False)
+    assert code != 0 and 'smmix/seed0 already has a result' in output
+    assert '(from this comparison)' in output
+
+
+def test_collect_refuses_another_setting(tmp_path):
+    suite = load_suite('fashion_mnist')
+    plan = make_plan(suite, ['cutmix', 'smmix'], suite.setting('quick'),
+                     device='cpu')
+    src = tmp_path / 'run'
+    src.mkdir()
+    (src / 'vit-mini-p7_smmix_1xb64_fmnist.py').write_text(
+        f"_base_ = {suite.methods['smmix'].config!r}\n"
+        'randomness = dict(seed=1)\ntrain_cfg = dict(max_epochs=2)\n')
+    with pytest.raises(ValueError) as err:
+        identify(plan, str(src))
+    assert 'trained with another setting' in str(err.value)
+    assert 'train_cfg.max_epochs=2 (the comparison: 1)' in str(err.value)
+    assert 'train_dataloader.dataset.indices=None (the comparison: 128)' \
+        in str(err.value)
+    other = tmp_path / 'other'
+    other.mkdir()
+    (other / 'mine.py').write_text('x = 1\n')
+    with pytest.raises(ValueError, match='expected the config dumped by '
+                       r"tools/train.py.*found \['mine.py'\]"):
+        identify(plan, str(other))
+
+
+def test_launch_commands():
+    worker = ['-m', 'mmsmmix.evaluation.comparison.run', 'W', 'smmix', '0']
+    assert Launch().command(worker, 'j', False) == [sys.executable, *worker]
+    torchrun = Launch('pytorch', 4).command(worker, 'j', True)
+    assert torchrun[:3] == [sys.executable, '-m', 'torch.distributed.run']
+    assert '--nproc_per_node=4' in torchrun
+    assert torchrun[-7:] == [*worker, '--launcher', 'pytorch']
+    srun = Launch('slurm', 16, 'gpu', 8, ('--time=1:00:00', )).command(
+        worker, 'compare-smmix-seed0', True)
+    assert srun[:3] == ['srun', '-p', 'gpu']
+    for arg in ('--gres=gpu:8', '--ntasks=16', '--ntasks-per-node=8',
+                '--kill-on-bad-exit=1', '--time=1:00:00',
+                '--job-name=compare-smmix-seed0'):
+        assert arg in srun
+    assert srun[-2:] == ['--launcher', 'slurm']
+    cpu = Launch('slurm', 2, 'cpu').command(worker, 'j', False)
+    assert not any(a.startswith('--gres') for a in cpu)
+
+
+@pytest.mark.parametrize('name', ['fashion_mnist', 'cifar100_deit-s',
+                                  'imagenet_deit-s'])
+def test_shipped_suites_name_every_method(name):
+    suite = load_suite(name)
+    assert list(suite.methods) == list(METHODS)
+    assert all(osp.isfile(m.config) for m in suite.methods.values())
+    assert suite.highlight == ('smmix', 'smmix_dm')
+    setting = suite.setting('default')
+    assert setting['seeds'] >= 1 and setting['epochs']
+
+
+def test_suite_errors_name_the_key(tmp_path):
+    config = load_suite('fashion_mnist').methods['smmix'].config
+    cases = [
+        ('dataset = "x"\nmodel = "y"\nsettings = dict(default=dict())\n',
+         "missing key 'methods'"),
+        ('dataset = "x"\nmodel = "y"\nmethods = dict(mine=%r)\n'
+         'settings = dict(default=dict())\n' % config,
+         'methods.mine is not a toolbox method'),
+        ('dataset = "x"\nmodel = "y"\nmethods = dict(smmix="nope.py")\n'
+         'settings = dict(default=dict())\n', "config of method 'smmix' is "
+         'not a file'),
+        ('dataset = "x"\nmodel = "y"\nmethods = dict(smmix=%r)\n'
+         'settings = dict(default=dict(epoch=3))\n' % config,
+         r"settings.default has unknown keys \['epoch'\]"),
+    ]
+    for i, (text, message) in enumerate(cases):
+        path = tmp_path / f'suite{i}.py'
+        path.write_text(text)
+        with pytest.raises((ValueError, FileNotFoundError), match=message):
+            load_suite(str(path))

@@ -1,48 +1,54 @@
-"""Compare mixing methods on Fashion-MNIST: same model, data, schedule, seeds.
+"""Compare mixing methods: same model, data, schedule and seeds for each.
 
-Trains every method (default: no mixing, Mixup, CutMix, Mixup + CutMix,
-ResizeMix, FMix, TransMix, MixPro, SMMix, SMMix + DM, RankMixup) with each
-seed, evaluates top-1 and ECE on the test set and the mean top-1 over the
-corruptions, times every method's training step against CutMix's (same
-process, round-robin) and the cost of its mixing ops, then writes
-``comparison.md``, ``comparison.json`` and ``comparison.png`` to the work
-dir and says who wins. Finished runs are never retrained: run the same
-command again to resume (an interrupted run continues from its last
-checkpoint). Runs go to ``--jobs`` worker processes.
+A comparison is a suite (``--suite``): its methods and their configs, the
+overrides every run shares, and the evaluation. Shipped: ``fashion_mnist``
+(the default, on this package's CPU setting), ``cifar100_deit-s`` and
+``imagenet_deit-s``; or a suite file of your own (configs/compare_mixing/
+shows the format). Every method is trained with each seed, evaluated (top-1
+and ECE; the suite's corruptions), its training step timed against
+CutMix's; ``comparison.md``, ``.json`` and ``.png`` in the work dir say who
+wins. Finished runs are never retrained: run the same command again to
+resume or to add seeds. A run is one process, or ``--gpus-per-run N``
+through torchrun (``--launcher pytorch``) or srun (``--launcher slurm``);
+``--collect`` takes runs trained elsewhere by tools/train.py.
 
-Example:
-    python tools/benchmark/compare_mixing.py                 # about 1.5 h
+Example (more in README):
+    python tools/benchmark/compare_mixing.py                 # about 2.5 h
     python tools/benchmark/compare_mixing.py --quick         # seconds/run
-    python tools/benchmark/compare_mixing.py --methods cutmix,smmix \
-        --seeds 5 --epochs 60 --work-dir work_dirs/cmp60
-    python tools/benchmark/compare_mixing.py --device cuda --jobs 1
+    python tools/benchmark/compare_mixing.py --suite cifar100_deit-s \
+        --device cuda --launcher pytorch --gpus-per-run 8
 """
 import argparse
 import contextlib
-import datetime
 import os
 import os.path as osp
 import signal
 import sys
 
+from mmengine.config import DictAction
+
 
 def parse_args(argv=None) -> argparse.Namespace:
-    from mmsmmix.evaluation.comparison import METHODS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        '--methods', default=','.join(METHODS),
-        help='comma-separated methods (default: all): ' + ', '.join(METHODS))
+        '--suite', default='fashion_mnist',
+        help='fashion_mnist (default), cifar100_deit-s, imagenet_deit-s, or '
+        'a suite file')
+    parser.add_argument('--setting', default='default',
+                        help="the suite's setting (default: 'default')")
     parser.add_argument('--quick', action='store_true',
-                        help='tiny setting that checks the pipeline')
+                        help="--setting quick: checks the pipeline")
+    parser.add_argument('--methods',
+                        help="comma-separated methods (default: the suite's)")
     parser.add_argument('--seeds', type=int, help='seeds 0..N-1 per method')
     parser.add_argument('--epochs', type=int, help='training epochs')
     parser.add_argument('--train-images', type=int,
                         help='first N training images')
-    parser.add_argument('--work-dir', help='default: work_dirs/'
-                        'compare_mixing[_quick]')
     parser.add_argument(
-        '--config-dir', help="folder of the methods' configs (default: "
-        'configs/fashion_mnist of this package)')
+        '--cfg-options', nargs='+', action=DictAction, default={},
+        help='key=value overrides applied to every run (e.g. a data root)')
+    parser.add_argument('--work-dir', help='default: work_dirs/'
+                        'compare_mixing_<suite>[_<setting>]')
     parser.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
     parser.add_argument(
         '--jobs', type=int,
@@ -50,95 +56,132 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--threads', type=int,
         help='torch threads per run (default: CPUs // jobs)')
+    launch = parser.add_argument_group('processes per run')
+    launch.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'],
+                        default='none',
+                        help='start each run with torchrun or srun')
+    launch.add_argument('--gpus-per-run', type=int, default=1,
+                        help='processes (GPUs) per run')
+    launch.add_argument('--partition', help='Slurm partition')
+    launch.add_argument('--gpus-per-node', type=int, default=8,
+                        help='Slurm tasks per node (default 8)')
+    launch.add_argument('--srun-args', default='',
+                        help='extra srun arguments, e.g. "--time=72:00:00"')
+    parser.add_argument('--no-timing', action='store_true',
+                        help='skip the step-time measurement')
+    parser.add_argument(
+        '--print-commands', action='store_true',
+        help='print the tools/train.py command of every unfinished run (to '
+        'train them with your own scheduler, then --collect) and exit')
+    parser.add_argument(
+        '--collect', nargs='+', metavar='WORK_DIR',
+        help='evaluate runs trained by tools/train.py (one work dir each: '
+        'its dumped config names the method, randomness.seed the seed) '
+        'and report them with the finished runs; trains nothing')
     parser.add_argument(
         '--report-only', action='store_true',
         help='write the table and chart from the runs finished so far and '
         'exit (trains nothing; e.g. while a comparison is still running)')
     args = parser.parse_args(argv)
-    for name in ('seeds', 'epochs', 'train_images', 'jobs', 'threads'):
+    for name in ('seeds', 'epochs', 'train_images', 'jobs', 'threads',
+                 'gpus_per_run', 'gpus_per_node'):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    if args.quick:
+        args.setting = 'quick'
+    if args.launcher == 'none' and args.gpus_per_run > 1:
+        parser.error('--gpus-per-run > 1 needs --launcher pytorch or slurm')
+    if args.launcher == 'slurm' and not args.partition:
+        parser.error('--launcher slurm needs --partition')
+    if args.collect and args.report_only:
+        parser.error('--collect and --report-only: give one')
     return args
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.config_dir is None:
-        from mmsmmix.registry import config_dir
-        args.config_dir = osp.join(config_dir(), 'fashion_mnist')
-    jobs = args.jobs or (1 if args.device == 'cuda' else 2)
-    threads = args.threads or max(1, (os.cpu_count() or 1) // jobs)
-    from mmsmmix.evaluation.comparison import (SETTINGS, WorkDirInUse,
-                                               check_methods, config_path,
-                                               lock_work_dir,
-                                               train_set_size)
-    if args.device == 'cuda':
+    from mmsmmix.evaluation.comparison import (WorkDirInUse, check_methods,
+                                               load_suite, lock_work_dir)
+    try:
+        suite = load_suite(args.suite)
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(f'--suite: {err}')
+    try:
+        setting = suite.setting(args.setting, args.cfg_options,
+                                seeds=args.seeds, epochs=args.epochs,
+                                train_images=args.train_images)
+    except KeyError as err:
+        raise SystemExit(f'--setting: {err.args[0]}')
+    except ValueError as err:
+        raise SystemExit(f'--cfg-options: {err}')
+    try:
+        methods = check_methods((args.methods or ','.join(suite.methods))
+                                .split(','), suite)
+    except ValueError as err:
+        raise SystemExit(f'--methods: {err}')
+    if args.device == 'cuda' and args.launcher != 'slurm':
         import torch
         if not torch.cuda.is_available():
             raise SystemExit('--device cuda: no CUDA device is available')
-    if not osp.isdir(args.config_dir):
-        raise SystemExit(f'--config-dir: {args.config_dir} is not a folder')
-    try:
-        methods = check_methods(args.methods.split(','))
-        for method in methods:
-            config_path(args.config_dir, method)
-    except (ValueError, FileNotFoundError) as err:
-        raise SystemExit(f'--methods: {err}')
-    setting = dict(SETTINGS['quick' if args.quick else 'default'])
-    for name in ('seeds', 'epochs', 'train_images'):
-        if getattr(args, name):
-            setting[name] = getattr(args, name)
-    size = train_set_size(config_path(args.config_dir, methods[0]))
-    if setting['train_images'] > size:
-        raise SystemExit(f"--train-images {setting['train_images']}: the "
-                         f'training set has {size} images')
+    if args.launcher == 'slurm':
+        import shutil
+        if shutil.which('srun') is None:
+            raise SystemExit('--launcher slurm: srun is not on PATH')
     work_dir = osp.abspath(args.work_dir or osp.join(
-        'work_dirs', 'compare_mixing' + ('_quick' if args.quick else '')))
+        'work_dirs', f'compare_mixing_{suite.name}' +
+        ('' if args.setting == 'default' else f'_{args.setting}')))
     os.makedirs(work_dir, exist_ok=True)
     # SIGTERM ends the coordinator like Ctrl-C: its workers are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         with (contextlib.nullcontext() if args.report_only else
               lock_work_dir(work_dir)):
-            return compare(args, methods, setting, work_dir, jobs, threads)
+            return compare(args, suite, methods, setting, work_dir)
     except WorkDirInUse as err:
         raise SystemExit(str(err))
 
 
-def compare(args, methods, setting, work_dir, jobs, threads) -> int:
-    """Plan, time, train what is missing and report."""
-    from mmsmmix.evaluation.comparison import (TIMING_FILE, load_plan,
-                                               measure_timing, plan_runs,
-                                               read_json, train_all,
-                                               write_json, write_report)
+def compare(args, suite, methods, setting, work_dir) -> int:
+    """Plan, time, train (or collect) what is missing and report."""
+    import datetime
+
+    from mmsmmix.evaluation.comparison import (Launch, check_data, collect,
+                                               load_plan, make_plan,
+                                               plan_runs, timing_of,
+                                               train_all, train_commands,
+                                               write_report)
     from mmsmmix.evaluation.timing import machine
+    plan = make_plan(suite, methods, setting, device=args.device,
+                     machine=machine(),
+                     date=datetime.date.today().isoformat())
     try:
-        plan = load_plan(work_dir, dict(
-            setting=setting, device=args.device, methods=methods,
-            config_dir=osp.abspath(args.config_dir), machine=machine(),
-            date=datetime.date.today().isoformat()))
+        if not args.report_only:
+            check_data(plan)  # before the work dir is written to
+        plan = load_plan(work_dir, plan)
     except ValueError as err:
         raise SystemExit(str(err))
-
-    timing_path = osp.join(work_dir, TIMING_FILE)
-    timing = read_json(timing_path)
-    if timing is not None and not set(methods) <= set(timing['methods']):
-        timing = None
-    if timing is None and args.report_only:
-        raise SystemExit(f'--report-only: {timing_path} is missing or lacks '
-                         'some of the methods; run the comparison first')
-    if timing is None:
-        print(f'timing {len(methods)} training steps and their mixing ops '
-              '(before any training, on a quiet machine) ...', flush=True)
-        import torch
-        torch.set_num_threads(threads)
-        timing = measure_timing(plan)
-        write_json(timing_path, timing)
-
     runs = plan_runs(methods, range(setting['seeds']))
-    failed = [] if args.report_only else train_all(plan, runs, work_dir,
-                                                    jobs, threads)
+    if args.print_commands:
+        print('\n'.join(train_commands(plan, runs, work_dir, osp.join(
+            osp.dirname(osp.dirname(osp.abspath(__file__))), 'train.py'))))
+        return 0
+    for src in args.collect or ():
+        print(f'collecting {src} ...', flush=True)
+        try:
+            run, result = collect(plan, src, work_dir)
+        except (ValueError, FileNotFoundError) as err:
+            raise SystemExit(str(err))
+        print(f'  {run.name}: top-1 {result["top1"]:.2f}', flush=True)
+        runs += [run] if run not in runs else []
+
+    timing = None if args.no_timing else timing_of(
+        plan, work_dir, jobs_threads(args)[1],
+        measure=not (args.report_only or args.collect))
+    failed = [] if args.report_only or args.collect else train_all(
+        plan, runs, work_dir, *jobs_threads(args),
+        Launch(args.launcher, args.gpus_per_run, args.partition or '',
+               args.gpus_per_node, tuple(args.srun_args.split())))
     print()
     print(write_report(plan, runs, work_dir, timing))
     print(f'wrote {osp.join(work_dir, "comparison.md")}, comparison.json '
@@ -148,6 +191,12 @@ def compare(args, methods, setting, work_dir, jobs, threads) -> int:
               f"{', '.join(r.name for r in failed)}")
         return 1
     return 0
+
+
+def jobs_threads(args) -> tuple:
+    jobs = args.jobs or (1 if args.device == 'cuda' else 2)
+    cpus = max(1, (os.cpu_count() or 1) // (jobs * args.gpus_per_run))
+    return jobs, args.threads or cpus
 
 
 if __name__ == '__main__':

@@ -46,9 +46,9 @@ def load_plan(work_dir: str, plan: dict) -> dict:
     and its number of seeds may change (finished runs are reused).
 
     Raises:
-        ValueError: If the work dir holds a comparison with another setting
-            or device (its runs would not be comparable), naming what
-            differs.
+        ValueError: If the work dir holds a comparison with another setting,
+            device or method config (its runs would not be comparable),
+            naming what differs.
     """
     path = osp.join(work_dir, PLAN_FILE)
     old = read_json(path)
@@ -63,13 +63,20 @@ def load_plan(work_dir: str, plan: dict) -> dict:
         if old['device'] != plan['device']:
             differ.append(f"device {old['device']!r} there, "
                           f"{plan['device']!r} now")
+        for method in plan['methods']:
+            was = old['configs'].get(method, plan['configs'][method])
+            if was != plan['configs'][method]:
+                differ.append(f'config of {method} {was!r} there, '
+                              f"{plan['configs'][method]!r} now")
         if differ:
             raise ValueError(
                 f'{path} holds a comparison with another setting: '
                 f"{'; '.join(differ)}. Use another --work-dir, or the same "
                 'options as that comparison (only --seeds and --methods may '
                 'change)')
-        plan = dict(old, methods=plan['methods'], setting=plan['setting'])
+        plan = dict(old, methods=plan['methods'], setting=plan['setting'],
+                    labels=dict(old['labels'], **plan['labels']),
+                    configs=dict(old['configs'], **plan['configs']))
     write_json(path, plan)
     return plan
 

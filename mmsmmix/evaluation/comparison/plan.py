@@ -1,54 +1,14 @@
-"""What a mixing comparison trains: methods, settings and runs."""
+"""What a mixing comparison trains: the plan of a suite's setting, its
+runs, and each run's config overrides."""
 import os.path as osp
-from collections import OrderedDict
-from typing import Dict, List, NamedTuple, Sequence
+from typing import List, NamedTuple, Sequence
 
-# name -> (label, config file under configs/fashion_mnist/)
-METHODS: 'OrderedDict[str, tuple]' = OrderedDict(
-    nomix=('no mixing', 'vit-mini-p7_nomix_1xb64_fmnist.py'),
-    mixup=('Mixup', 'vit-mini-p7_mixup_1xb64_fmnist.py'),
-    cutmix=('CutMix', 'vit-mini-p7_cutmix_1xb64_fmnist.py'),
-    mixup_cutmix=('Mixup + CutMix', 'vit-mini-p7_mixup-cutmix_1xb64_fmnist.py'),
-    resizemix=('ResizeMix', 'vit-mini-p7_resizemix_1xb64_fmnist.py'),
-    fmix=('FMix', 'vit-mini-p7_fmix_1xb64_fmnist.py'),
-    transmix=('TransMix', 'vit-mini-p7_transmix_1xb64_fmnist.py'),
-    mixpro=('MixPro', 'vit-mini-p7_mixpro_1xb64_fmnist.py'),
-    smmix=('SMMix', 'vit-mini-p7_smmix_1xb64_fmnist.py'),
-    smmix_dm=('SMMix + DM', 'vit-mini-p7_smmix-dm_1xb64_fmnist.py'),
-    rankmixup=('RankMixup', 'vit-mini-p7_rankmixup_1xb64_fmnist.py'),
-)
+from .files import read_result, run_dir
+from .suite import Suite
 
-# Config overrides applied to every method alike (``--cfg-options`` keys).
-# 'default': patch 4 (a 7x7 token grid of 4x4-px cells), the first 5,000
-# training images, 40 epochs: long enough for Mixup/CutMix to beat no
-# mixing (at 30 epochs no mixing still leads, see README).
-# 'quick': a smoke test of the whole pipeline in seconds per run.
-SETTINGS: Dict[str, dict] = {
-    'default':
-    dict(
-        patch_size=4,
-        train_images=5000,
-        epochs=40,
-        test_images=None,
-        corruption_images=500,
-        corruptions='all',
-        severity=3,
-        seeds=3,
-        timing_rounds=20,
-        timing_warmup=2),
-    'quick':
-    dict(
-        patch_size=4,
-        train_images=128,
-        epochs=1,
-        test_images=200,
-        corruption_images=40,
-        corruptions='gaussian_noise,contrast',
-        severity=3,
-        seeds=1,
-        timing_rounds=2,
-        timing_warmup=1),
-}
+
+# Step times are reported relative to this method's.
+REFERENCE = 'cutmix'
 
 
 class Run(NamedTuple):
@@ -61,43 +21,98 @@ class Run(NamedTuple):
         return f'{self.method}/seed{self.seed}'
 
 
-def check_methods(names: Sequence[str]) -> List[str]:
-    """The method names, checked against :data:`METHODS`.
+def check_methods(names: Sequence[str], suite: Suite) -> List[str]:
+    """The method names, checked against the suite's.
 
     Raises:
-        ValueError: Naming the unknown methods and the known ones.
+        ValueError: Naming the unknown methods and the suite's.
     """
     names = [n.strip() for n in names if n.strip()]
-    unknown = [n for n in names if n not in METHODS]
+    unknown = [n for n in names if n not in suite.methods]
     if unknown or not names:
-        raise ValueError(f'unknown methods {unknown or names}; choose from '
-                         f"{', '.join(METHODS)}")
+        raise ValueError(f'unknown methods {unknown or names}; suite '
+                         f'{suite.name!r} has {", ".join(suite.methods)}')
     if len(set(names)) != len(names):
         raise ValueError(f'methods listed twice: {names}')
     return names
 
 
-def cfg_options(setting: dict, seed: int) -> dict:
+def make_plan(suite: Suite, methods: Sequence[str], setting: dict,
+              **extra) -> dict:
+    """The JSON plan of a comparison: the suite's names, the methods with
+    their labels and configs (CutMix's too if the suite has it: it is the
+    reference of the step-time ratio), the setting, and ``extra`` (device,
+    machine, date)."""
+    listed = list(methods) + [m for m in (REFERENCE, )
+                              if m in suite.methods and m not in methods]
+    return dict(
+        suite=dict(name=suite.name, path=suite.path, dataset=suite.dataset,
+                   model=suite.model, highlight=list(suite.highlight)),
+        setting=setting,
+        methods=list(methods),
+        labels={m: suite.methods[m].label for m in listed},
+        configs={m: suite.methods[m].config for m in listed},
+        **extra)
+
+
+def cfg_options(setting: dict, seed: int, epochs: int) -> dict:
     """The config overrides of one run of ``setting``.
 
-    Training validates nowhere (``val_begin`` past the end): the tool
-    evaluates the final weights itself. Checkpoints every quarter of the
-    schedule let an interrupted run resume exactly.
+    The setting's shared ``cfg_options`` first, then what the setting
+    decides. Training validates nowhere (``val_begin`` past the end): the
+    tool evaluates the final weights itself. Checkpoints every quarter of
+    the schedule let an interrupted run resume exactly.
+
+    Args:
+        setting (dict): See :data:`~.suite.SETTING_KEYS`.
+        seed (int): The run's seed.
+        epochs (int): The run's epochs (the setting's, or its config's).
     """
-    epochs = setting['epochs']
-    options = {
-        'model.backbone.patch_size': setting['patch_size'],
-        'train_dataloader.dataset.indices': setting['train_images'],
+    options = dict(setting.get('cfg_options', {}))
+    options.update({
         'train_cfg.max_epochs': epochs,
         'train_cfg.val_begin': epochs + 1,
         'randomness.seed': seed,
         'default_hooks.checkpoint.interval': max(1, epochs // 4),
         'default_hooks.checkpoint.max_keep_ckpts': 1,
         'default_hooks.logger.interval': 50,
-    }
+    })
+    if setting['train_images']:
+        options['train_dataloader.dataset.indices'] = setting['train_images']
     if setting['test_images']:
         options['val_dataloader.dataset.indices'] = setting['test_images']
     return options
+
+
+def run_config(plan: dict, method: str, seed: int):
+    """The mmengine Config of one run: the method's config with
+    :func:`cfg_options` applied."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(plan['configs'][method])
+    epochs = plan['setting']['epochs'] or cfg.train_cfg.max_epochs
+    cfg.merge_from_dict(cfg_options(plan['setting'], seed, epochs))
+    return cfg
+
+
+def train_commands(plan: dict, runs: Sequence[Run], work_dir: str,
+                   train_py: str) -> List[str]:
+    """The ``tools/train.py`` command lines that train the unfinished
+    ``runs`` as the comparison would, each into ``work_dir/trained/<method>/
+    seed<N>`` (to train them with one's own scheduler, then ``--collect``
+    them)."""
+    import shlex
+    lines = []
+    for run in runs:
+        if read_result(run_dir(work_dir, run.method, run.seed)) is not None:
+            continue
+        cfg = run_config(plan, run.method, run.seed)
+        options = cfg_options(plan['setting'], run.seed,
+                              cfg.train_cfg.max_epochs)
+        lines.append(shlex.join([
+            'python', train_py, plan['configs'][run.method], '--work-dir',
+            osp.join(work_dir, 'trained', run.method, f'seed{run.seed}'),
+            '--cfg-options', *[f'{k}={v}' for k, v in options.items()]]))
+    return lines
 
 
 def plan_runs(methods: Sequence[str], seeds: Sequence[int]) -> List[Run]:
@@ -106,29 +121,37 @@ def plan_runs(methods: Sequence[str], seeds: Sequence[int]) -> List[Run]:
     return [Run(m, s) for s in seeds for m in methods]
 
 
-def config_path(config_dir: str, method: str) -> str:
-    """The config file of ``method`` in ``config_dir``.
-
-    Raises:
-        FileNotFoundError: Naming the missing file.
-    """
-    path = osp.join(config_dir, METHODS[method][1])
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config of method {method!r} not found: '
-                                f'{path}')
-    return path
-
-
-def train_set_size(config_file: str) -> int:
-    """Images in the config's whole training set (``indices`` ignored)."""
+def dataset_size(cfg, split: str = 'train') -> int:
+    """Images in the whole training (or ``'val'``) set of a run's config,
+    its ``indices`` ignored."""
     import copy
 
-    from mmengine.config import Config
     from mmpretrain.registry import DATASETS
-    dataset = copy.deepcopy(Config.fromfile(config_file).train_dataloader
-                            .dataset)
+    dataset = copy.deepcopy(cfg[f'{split}_dataloader'].dataset)
     dataset.pop('indices', None)
     dataset['lazy_init'] = True
     built = DATASETS.build(dataset)
     built.full_init()
     return len(built)
+
+
+def check_data(plan: dict) -> None:
+    """Refuse missing data and ``train_images`` beyond the training set,
+    before anything starts (checked on the first method's config).
+
+    Raises:
+        ValueError: Naming the missing path (and its ``--cfg-options``
+            key) or the training set's size.
+    """
+    from mmsmmix.utils.data_paths import DataPathError, check_data_paths
+    cfg = run_config(plan, plan['methods'][0], 0)
+    try:
+        check_data_paths(cfg, ('train_dataloader', 'val_dataloader'))
+    except DataPathError as err:
+        raise ValueError(f'{err} (--cfg-options apply to every run)')
+    wanted = plan['setting']['train_images']
+    if wanted:
+        size = dataset_size(cfg)
+        if wanted > size:
+            raise ValueError(f'--train-images {wanted}: the training set has '
+                             f'{size} images')

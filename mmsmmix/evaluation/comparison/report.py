@@ -5,8 +5,9 @@ from typing import Dict, List, Optional, Sequence
 
 from ...utils import markdown_table as table
 from ..timing import TARGET_MIX_SHARE
+from .chart import plot
 from .files import read_result, run_dir, write_json
-from .plan import METHODS, Run
+from .plan import REFERENCE, Run
 
 
 def mean_std(values: Sequence[float]) -> tuple:
@@ -18,38 +19,45 @@ def mean_std(values: Sequence[float]) -> tuple:
     return statistics.fmean(values), std
 
 
-def summarise(methods: Sequence[str], results: Dict[str, List[dict]],
+def summarise(methods: Sequence[str], labels: Dict[str, str],
+              results: Dict[str, List[dict]],
               timing: Optional[dict]) -> List[dict]:
     """One row per method.
 
     Args:
         methods (list[str]): Method names, in table order.
+        labels (dict): method -> display name.
         results (dict): method -> the results of its finished runs.
         timing (dict, optional): ``step_s`` (method -> per-round seconds,
-            ``cutmix`` among them) and ``mixing_s`` (method -> seconds).
+            CutMix's among them) and ``mixing_s`` (method -> seconds).
 
     Returns:
         list[dict]: ``method``, ``label``, ``runs``, ``top1``/``top1_std``,
-        ``ece``, ``corruption_top1`` (means over runs), ``step_ratio``
-        (mean step time / CutMix's mean step time), ``mixing_share``
-        (mixing ops / the method's mean step time).
+        ``ece``, ``corruption_top1`` (means over runs; None without
+        corruption results), each with ``<key>_runs`` (the runs' values),
+        ``step_ratio`` (mean step time / CutMix's mean step time),
+        ``mixing_share`` (mixing ops / the method's mean step time).
     """
     rows = []
     step = timing['step_s'] if timing else {}
-    base = statistics.fmean(step['cutmix']) if 'cutmix' in step else None
+    base = statistics.fmean(step[REFERENCE]) if REFERENCE in step else None
     for method in methods:
         runs = results.get(method, [])
-        top1, top1_std = mean_std(r['top1'] for r in runs)
+        values = {key: [r[key] for r in runs if r.get(key) is not None]
+                  for key in ('top1', 'ece', 'corruption_top1')}
+        top1, top1_std = mean_std(values['top1'])
         row = dict(
             method=method,
-            label=METHODS[method][0],
+            label=labels[method],
             runs=len(runs),
             top1=top1,
             top1_std=top1_std,
-            ece=mean_std(r['ece'] for r in runs)[0],
-            corruption_top1=mean_std(r['corruption_top1'] for r in runs)[0],
+            ece=mean_std(values['ece'])[0],
+            corruption_top1=mean_std(values['corruption_top1'])[0]
+            if values['corruption_top1'] else None,
             step_ratio=None,
-            mixing_share=None)
+            mixing_share=None,
+            **{f'{key}_runs': v for key, v in values.items()})
         if method in step:
             mean_step = statistics.fmean(step[method])
             if base:
@@ -73,8 +81,8 @@ def markdown_table(rows: List[dict]) -> str:
               'Mixing ops (% of step)')
     cells = []
     for r in rows:
-        top1 = (f"{r['top1']:.2f} ± {r['top1_std']:.2f}"
-                if r['runs'] else '–')
+        top1 = ('–' if not r['runs'] else f"{r['top1']:.2f}" if
+                r['runs'] == 1 else f"{r['top1']:.2f} ± {r['top1_std']:.2f}")
         if r['runs'] and r['top1'] == best:
             top1 = f'**{top1}**'
         share = _num(None if r['mixing_share'] is None else
@@ -93,8 +101,9 @@ def verdict(rows: List[dict]) -> str:
     if not finished:
         return 'No run has finished yet.'
     first = finished[0]
-    text = (f"Best top-1: {first['label']} ({first['top1']:.2f} ± "
-            f"{first['top1_std']:.2f} over {first['runs']} run(s))")
+    spread = (f" ± {first['top1_std']:.2f} over {first['runs']} runs"
+              if first['runs'] > 1 else ', one run')
+    text = f"Best top-1: {first['label']} ({first['top1']:.2f}{spread})"
     if len(finished) > 1:
         second = finished[1]
         gap = first['top1'] - second['top1']
@@ -108,46 +117,45 @@ def verdict(rows: List[dict]) -> str:
     return text + '.'
 
 
-def plot(rows: List[dict], path: str, title: str = '') -> str:
-    """Bar charts of top-1 (± std), ECE and corruption top-1, as a PNG."""
-    from matplotlib.figure import Figure
+def _count(n: Optional[int], what: str) -> str:
+    return f'all {what}' if not n else f'the first {n:,} {what}'
 
-    from mmsmmix.visualization import save_png
-    rows = [r for r in rows if r['runs']]
-    labels = [r['label'] for r in rows]
-    fig = Figure(figsize=(15, 4.8), dpi=100)
-    panels = [('top1', 'Top-1 (%)', 'top1_std'), ('ece', 'ECE (%)', None),
-              ('corruption_top1', 'Mean corruption top-1 (%)', None)]
-    for i, (key, name, err) in enumerate(panels):
-        ax = fig.add_subplot(1, 3, i + 1)
-        values = [r[key] for r in rows]
-        colors = ['tab:red' if r['method'].startswith('smmix') else
-                  'tab:blue' for r in rows]
-        ax.bar(range(len(rows)), values, color=colors,
-               yerr=[r[err] for r in rows] if err else None, capsize=3)
-        ax.set_xticks(range(len(rows)))
-        ax.set_xticklabels(labels, rotation=60, ha='right', fontsize=8)
-        ax.set_title(name)
-        if values and key != 'ece':
-            low, high = min(values), max(values)
-            pad = max(high - low, 1.) * 0.5
-            ax.set_ylim(low - pad, high + pad)
-        ax.grid(axis='y', alpha=0.3)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.subplots_adjust(bottom=0.3, wspace=0.25, top=0.85)
-    return save_png(fig, path)
+
+def describe(plan: dict, seeds: set, timing: Optional[dict]) -> tuple:
+    """What was trained, how it was measured, and where: three sentences
+    made from the plan (suite names, setting), never a fixed name."""
+    s, suite = plan['setting'], plan['suite']
+    done = ', '.join(map(str, sorted(seeds))) or 'none'
+    if len(seeds) < s['seeds']:
+        done += f" finished of 0..{s['seeds'] - 1}"
+    epochs = s['epochs'] or "the configs' schedule of"
+    trained = (f"{suite['dataset']}, {suite['model']}: "
+               f"{_count(s['train_images'], 'training images')}, {epochs} "
+               f"epoch{'' if s['epochs'] == 1 else 's'}, seed"
+               f"{'' if len(seeds) == 1 else 's'} {done}")
+    measured = (f"top-1 and ECE on {_count(s['test_images'], 'test images')}")
+    if s['corruptions']:
+        measured += (f"; corruption top-1 = mean over {s['corruptions']} "
+                     f"(severity {s['severity']}) on "
+                     f"{_count(s['corruption_images'], 'test images')}")
+    where = f"{plan['date']}; {plan['machine']}; device {plan['device']}"
+    if timing is not None:
+        where += (f"; step time: mean of {s['timing_rounds']} round-robin "
+                  f"steps of batch {timing['batch_size']} at "
+                  f"{timing['threads']} thread(s)")
+    return trained, measured, where
 
 
 def write_report(plan: dict, runs: Sequence[Run], work_dir: str,
-                 timing: dict) -> str:
+                 timing: Optional[dict]) -> str:
     """Write ``comparison.md``, ``.json`` and ``.png`` of the finished runs.
 
     Args:
         plan (dict): The comparison's plan (setting, methods, machine, ...).
         runs (list[Run]): The planned runs; unfinished ones are left out.
         work_dir (str): The comparison's work dir.
-        timing (dict): Step and mixing-op times (see :func:`summarise`).
+        timing (dict, optional): Step and mixing-op times (see
+            :func:`summarise`); None if not measured.
 
     Returns:
         str: The Markdown written, plus the mixing-op verdict.
@@ -158,29 +166,19 @@ def write_report(plan: dict, runs: Sequence[Run], work_dir: str,
         if result is not None:
             results.setdefault(run.method, []).append(result)
             seeds.add(run.seed)
-    rows = summarise(plan['methods'], results, timing)
-    s = plan['setting']
-    grid = 28 // s['patch_size']
-    done = ', '.join(map(str, sorted(seeds))) or 'none'
-    if len(seeds) < s['seeds']:
-        done += f" finished of 0..{s['seeds'] - 1}"
-    trained = (f"Fashion-MNIST, first {s['train_images']} training images, "
-               f"{s['epochs']} epochs, ViT-mini patch {s['patch_size']} "
-               f"({grid}x{grid} tokens), seeds {done}")
-    measured = (f"top-1 and ECE on {s['test_images'] or 10000} test images, "
-                f"corruption top-1 = mean over {s['corruptions']} (severity "
-                f"{s['severity']}) on the first {s['corruption_images']}")
-    where = (f"{plan['date']}; {plan['machine']}; device {plan['device']}; "
-             f"step time: mean of {s['timing_rounds']} round-robin steps of "
-             f"batch {timing['batch_size']} at {timing['threads']} "
-             'thread(s)')
-    text = (f'{trained}; {measured}.\n\n{where}.\n\n{markdown_table(rows)}'
-            f'\n\n{verdict(rows)}\n')
+    rows = summarise(plan['methods'], plan['labels'], results, timing)
+    trained, measured, where = describe(plan, seeds, timing)
+    text = f'{trained}; {measured}.\n\n{where}.\n\n{markdown_table(rows)}'
+    text += f'\n\n{verdict(rows)}\n'
     with open(osp.join(work_dir, 'comparison.md'), 'w') as f:
         f.write(text)
     write_json(osp.join(work_dir, 'comparison.json'),
                dict(plan=plan, rows=rows, timing=timing))
-    plot(rows, osp.join(work_dir, 'comparison.png'), title=trained)
+    plot(rows, osp.join(work_dir, 'comparison.png'),
+         title=f"{trained}\n{plan['date']}, {plan['machine']}",
+         highlight=tuple(plan['suite']['highlight']))
+    if timing is None:
+        return text
     worst = max((r['mixing_share'] or 0 for r in rows), default=0)
     passed = 'PASS' if worst < TARGET_MIX_SHARE else 'FAIL'
     return text + (f'\nMixing ops cost at most {worst:.2%} of a training step'

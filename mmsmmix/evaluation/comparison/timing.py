@@ -1,12 +1,14 @@
 """Training-step time of each compared method, and the cost of its mixing
 ops, measured with :mod:`mmsmmix.evaluation.timing`."""
+import os.path as osp
 import statistics
+from typing import Optional
 
 import torch
-from mmengine.config import Config
 
 from ..timing import build_model, mixing_op_seconds, real_batch, step_times
-from .plan import cfg_options, config_path
+from .files import TIMING_FILE, read_json, write_json
+from .plan import REFERENCE, run_config
 
 
 def measure_timing(plan: dict) -> dict:
@@ -17,7 +19,8 @@ def measure_timing(plan: dict) -> dict:
             device).
 
     Returns:
-        dict: ``step_s`` (method -> per-round seconds; CutMix's always),
+        dict: ``step_s`` (method -> per-round seconds; CutMix's whenever
+        the suite has it),
         ``mixing_s`` (method -> expected seconds of mixing ops per step:
         each augment's mean weighted by its probability), ``batch_size``,
         ``threads``, ``device``, ``methods``.
@@ -27,10 +30,10 @@ def measure_timing(plan: dict) -> dict:
     models, data = {}, None
     # CutMix is the reference of the step-time ratio: timed even when it is
     # not compared.
-    for method in list(plan['methods']) + (
-            [] if 'cutmix' in plan['methods'] else ['cutmix']):
-        cfg = Config.fromfile(config_path(plan['config_dir'], method))
-        cfg.merge_from_dict(cfg_options(setting, 0))
+    for method in list(plan['methods']) + [
+            m for m in (REFERENCE, )
+            if m in plan['configs'] and m not in plan['methods']]:
+        cfg = run_config(plan, method, 0)
         models[method] = build_model(cfg, device)
         if data is None:
             data = real_batch(cfg.train_dataloader.dataset,
@@ -55,3 +58,27 @@ def measure_timing(plan: dict) -> dict:
         batch_size=len(data['inputs']),
         threads=torch.get_num_threads(),
         device=plan['device'])
+
+
+def timing_of(plan: dict, work_dir: str, threads: int,
+              measure: bool = True) -> Optional[dict]:
+    """The work dir's step and mixing-op times; measured now (before any
+    training, on ``threads`` threads) if missing or lacking a method and
+    ``measure`` is set. None if not measured: the setting times nothing
+    (``timing_rounds`` 0), or CUDA is planned but absent here (a Slurm
+    coordinator)."""
+    path = osp.join(work_dir, TIMING_FILE)
+    timing = read_json(path)
+    if timing is not None and set(plan['methods']) <= set(timing['methods']):
+        return timing
+    if not measure or not plan['setting']['timing_rounds']:
+        return None
+    if plan['device'] == 'cuda' and not torch.cuda.is_available():
+        print('no CUDA device here: step times not measured', flush=True)
+        return None
+    print(f"timing {len(plan['methods'])} training steps and their mixing "
+          'ops (before any training, on a quiet machine) ...', flush=True)
+    torch.set_num_threads(threads)
+    timing = measure_timing(plan)
+    write_json(path, timing)
+    return timing

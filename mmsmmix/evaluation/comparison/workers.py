@@ -1,5 +1,6 @@
 """Train a comparison's runs in worker processes, ``jobs`` at a time, with
-progress and ETA on stdout.
+progress and ETA on stdout. A run is one process, or several through
+torchrun (``launcher='pytorch'``) or srun (``'slurm'``).
 
 Workers never outlive the coordinator: each asks the kernel for SIGTERM
 when its parent dies (Linux ``PR_SET_PDEATHSIG``, so also after a
@@ -10,13 +11,16 @@ them. A stopped run resumes from its last checkpoint.
 import ctypes
 import datetime
 import os
-import signal
 import os.path as osp
 import re
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from typing import List, Tuple
 
 from .files import read_result
 from .files import run_dir as run_path
@@ -40,8 +44,9 @@ def _hms(seconds: float) -> str:
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """In a worker, before exec: SIGTERM when the coordinator dies."""
+def die_with_parent() -> None:
+    """In a worker (before exec, or first thing): SIGTERM when the process
+    that started it dies."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -64,50 +69,113 @@ def stop(procs, grace: float = 30.) -> None:
             proc.wait()
 
 
-def train_all(plan: dict, runs, work_dir: str, jobs: int,
-              threads: int) -> list:
+@dataclass(frozen=True)
+class Launch:
+    """How each run is started.
+
+    Attributes:
+        launcher (str): 'none' (one process), 'pytorch' (torchrun, on this
+            machine) or 'slurm' (srun: one task per process).
+        processes (int): Processes (GPUs) per run.
+        partition (str): Slurm partition (``'slurm'`` only).
+        gpus_per_node (int): Slurm tasks per node, at most.
+        srun_args (tuple): Extra srun arguments (e.g. ``--time=72:00:00``).
+    """
+    launcher: str = 'none'
+    processes: int = 1
+    partition: str = ''
+    gpus_per_node: int = 8
+    srun_args: Tuple[str, ...] = ()
+
+    def command(self, worker: List[str], job_name: str,
+                cuda: bool) -> List[str]:
+        """The command line that starts ``worker`` (``python -m module
+        args``) under this launcher."""
+        if self.launcher == 'none':
+            return [sys.executable, *worker]
+        if self.launcher == 'pytorch':
+            return [sys.executable, '-m', 'torch.distributed.run',
+                    f'--nproc_per_node={self.processes}',
+                    '--master_addr=127.0.0.1', f'--master_port={free_port()}',
+                    *worker, '--launcher', 'pytorch']
+        per_node = min(self.processes, self.gpus_per_node)
+        return ['srun', '-p', self.partition, f'--job-name={job_name}',
+                *([f'--gres=gpu:{per_node}'] if cuda else []),
+                f'--ntasks={self.processes}', f'--ntasks-per-node={per_node}',
+                '--kill-on-bad-exit=1', *self.srun_args, sys.executable,
+                '-u', *worker, '--launcher', 'slurm']
+
+
+def free_port() -> int:
+    """A TCP port free on this machine now (torchrun's rendezvous)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def train_all(plan: dict, runs, work_dir: str, jobs: int, threads: int,
+              launch: Launch = Launch()) -> list:
     """Train the runs not finished yet, ``jobs`` at a time; print progress
     and ETA. Returns the runs that failed."""
-    return WorkerPool(plan, runs, work_dir, jobs, threads).run()
+    return WorkerPool(plan, runs, work_dir, jobs, threads, launch).run()
 
 
 class WorkerPool:
-    """The worker processes of one coordinator."""
+    """The worker processes of one coordinator.
+
+    On CUDA with a local launcher, job slot ``k`` owns GPUs ``k*P ..
+    (k+1)*P - 1`` (``P`` processes per run) through
+    ``CUDA_VISIBLE_DEVICES``; Slurm allocates its own.
+    """
 
     def __init__(self, plan: dict, runs, work_dir: str, jobs: int,
-                 threads: int):
+                 threads: int, launch: Launch = Launch()):
         self.plan, self.runs, self.jobs = plan, list(runs), jobs
-        self.work_dir, self.threads = work_dir, threads
+        self.work_dir, self.threads, self.launch = work_dir, threads, launch
         self.run_dir = {r: run_path(work_dir, r.method, r.seed) for r in runs}
         self.env = dict(os.environ, OMP_NUM_THREADS=str(threads),
                         MKL_NUM_THREADS=str(threads))
-        if plan['device'] == 'cpu':
+        self.cuda = plan['device'] == 'cuda'
+        if not self.cuda:
             self.env['CUDA_VISIBLE_DEVICES'] = ''
         self.running, self.failed, self.durations = {}, [], []
+        self.todo, self.start_time = [], 0.
 
     def run(self) -> list:
-        todo = [r for r in self.runs if read_result(self.run_dir[r]) is None]
-        print(f'{len(self.runs) - len(todo)} of {len(self.runs)} runs '
-              f'already finished; training {len(todo)} with {self.jobs} '
-              f'job(s) x {self.threads} thread(s)')
+        self.todo = [r for r in self.runs
+                     if read_result(self.run_dir[r]) is None]
+        each = (f'{self.launch.processes} process(es) via '
+                f'{self.launch.launcher}' if self.launch.launcher != 'none'
+                else f'{self.threads} thread(s)')
+        print(f'{len(self.runs) - len(self.todo)} of {len(self.runs)} runs '
+              f'already finished; training {len(self.todo)} with '
+              f'{self.jobs} job(s) x {each}')
         try:
-            self._loop(todo)
+            self._loop()
         finally:
-            stop([proc for proc, _, _ in self.running.values()])
+            stop([proc for proc, _, _, _ in self.running.values()])
         return self.failed
 
-    def _start(self, run) -> None:
+    def _start(self, run, slot: int) -> None:
         os.makedirs(self.run_dir[run], exist_ok=True)
         log = open(osp.join(self.run_dir[run], 'run.log'), 'a')
-        cmd = [sys.executable, '-m', 'mmsmmix.evaluation.comparison.run',
-               self.work_dir, run.method, str(run.seed), '--threads',
-               str(self.threads)]
+        worker = ['-m', 'mmsmmix.evaluation.comparison.run', self.work_dir,
+                  run.method, str(run.seed), '--threads', str(self.threads)]
+        env = dict(self.env)
+        if self.launch.launcher == 'slurm':  # each run its own rendezvous
+            env['MASTER_PORT'] = str(free_port())
+        elif self.cuda:
+            first = slot * self.launch.processes
+            env['CUDA_VISIBLE_DEVICES'] = ','.join(
+                str(i) for i in range(first, first + self.launch.processes))
+        cmd = self.launch.command(worker, f'compare-{run.method}-'
+                                  f'seed{run.seed}', self.cuda)
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                env=self.env, preexec_fn=_die_with_parent)
-        self.running[run] = (proc, log, time.time())
+                                env=env, preexec_fn=die_with_parent)
+        self.running[run] = (proc, log, time.time(), slot)
         print(f'  started {run.name}', flush=True)
 
-    def _finished(self, run, proc, began, todo, start) -> None:
+    def _finished(self, run, proc, began) -> None:
         result = read_result(self.run_dir[run])
         if proc.returncode or result is None:
             self.failed.append(run)
@@ -115,31 +183,35 @@ class WorkerPool:
                   f"{osp.join(self.run_dir[run], 'run.log')}", flush=True)
             return
         self.durations.append(time.time() - began)
-        done = len(self.runs) - len(todo) - len(self.running) - \
+        done = len(self.runs) - len(self.todo) - len(self.running) - \
             len(self.failed)
-        left = len(todo) + len(self.running)
+        left = len(self.todo) + len(self.running)
         eta = statistics.fmean(self.durations) * left / self.jobs
+        corrupted = ('' if result['corruption_top1'] is None else
+                     f", corruption top-1 {result['corruption_top1']:.2f}")
         print(f"[{done}/{len(self.runs)}] {run.name}: top-1 "
-              f"{result['top1']:.2f}, ECE {result['ece']:.2f}, "
-              f"corruption top-1 {result['corruption_top1']:.2f} "
+              f"{result['top1']:.2f}, ECE {result['ece']:.2f}{corrupted} "
               f'({_hms(self.durations[-1])}); elapsed '
-              f'{_hms(time.time() - start)}, ETA {_hms(eta)}', flush=True)
+              f'{_hms(time.time() - self.start_time)}, ETA {_hms(eta)}',
+              flush=True)
 
-    def _loop(self, todo: list) -> None:
-        start = last_beat = time.time()
-        while todo or self.running:
-            while todo and len(self.running) < self.jobs:
-                self._start(todo.pop(0))
+    def _loop(self) -> None:
+        self.start_time = last_beat = time.time()
+        while self.todo or self.running:
+            while self.todo and len(self.running) < self.jobs:
+                busy = {slot for *_, slot in self.running.values()}
+                self._start(self.todo.pop(0),
+                            min(set(range(self.jobs)) - busy))
             time.sleep(1)
-            for run, (proc, log, began) in list(self.running.items()):
+            for run, (proc, log, began, _) in list(self.running.items()):
                 if proc.poll() is None:
                     continue
                 log.close()
                 del self.running[run]
-                self._finished(run, proc, began, todo, start)
+                self._finished(run, proc, began)
             if self.running and time.time() - last_beat > 60:
                 last_beat = time.time()
                 print('  running: ' + ', '.join(
                     f"{r.name} ({_epoch(osp.join(self.run_dir[r], 'run.log'))}"
-                    f"/{self.plan['setting']['epochs']})"
+                    f"/{self.plan['setting']['epochs'] or '?'})"
                     for r in self.running), flush=True)
