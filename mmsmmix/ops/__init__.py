@@ -1,7 +1,7 @@
 """Pure tensor and numpy operations (no registry, no config): the mixing
 methods' maths, and the image corruptions of robustness testing
 (``mmsmmix.ops.corruptions``, imported on its own: it needs OpenCV)."""
-from .attention import ATTN_STATS, patch_attention_score
+from .attention import ATTN_STATS, attention_probs, patch_attention_score
 from .boxes import attention_share, box_token_mask, cutmix_box
 from .cells import cell_counts, cell_token_masks, token_to_pixel_mask
 from .fmix import (binarise, low_frequency_noise, official_area,
@@ -18,7 +18,7 @@ __all__ = [
     'check_partner_mode', 'check_side_ratios', 'cutmix', 'cutmix_box',
     'low_frequency_noise', 'max_min_region_mix', 'mix_targets', 'mixup',
     'official_area', 'official_low_frequency_noise', 'official_noise_shape',
-    'partner_index', 'patch_attention_score', 'region_sizes',
+    'attention_probs', 'partner_index', 'patch_attention_score', 'region_sizes',
     'smooth_labels', 'token_grid_side', 'token_to_pixel_mask', 'window_box',
     'window_sums'
 ]

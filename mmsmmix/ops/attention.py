@@ -5,6 +5,25 @@ import torch
 ATTN_STATS = ('patch', 'cls')
 
 
+def attention_probs(q: torch.Tensor, k: torch.Tensor,
+                    scale: float) -> torch.Tensor:
+    """``softmax(q k^T * scale)`` over the keys, in float32 whatever the
+    inputs' dtype or an enclosing autocast (a probe's hook may run inside a
+    low-precision forward: the map it records stays float32).
+
+    Args:
+        q (Tensor): (B, heads, Q, d) queries.
+        k (Tensor): (B, heads, T, d) keys.
+        scale (float): Usually ``d ** -0.5``.
+
+    Returns:
+        Tensor: (B, heads, Q, T) float32 probabilities.
+    """
+    with torch.autocast(q.device.type, enabled=False):
+        return (q.float() @ k.float().transpose(-2, -1) *
+                scale).softmax(dim=-1)
+
+
 def patch_attention_score(attn: torch.Tensor,
                           attn_stat: str = 'patch',
                           num_extra_tokens: int = 1) -> torch.Tensor:

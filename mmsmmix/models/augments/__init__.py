@@ -1,4 +1,5 @@
-from .base import MixAugment, MixContext, MixResult, Relabel
+from .base import (MOTIVATING_DTYPES, MixAugment, MixContext, MixResult,
+                   Relabel)
 from .fmix import FMix
 from .mixpro import MaskMixBatch, MixPro
 from .mmpretrain_adapter import MMPretrainAugment
@@ -7,6 +8,6 @@ from .smmix import SMMix
 from .transmix import TransMix
 
 __all__ = [
-    'FMix', 'MMPretrainAugment', 'MaskMixBatch', 'MixAugment', 'MixContext',
+    'FMix', 'MMPretrainAugment', 'MOTIVATING_DTYPES', 'MaskMixBatch', 'MixAugment', 'MixContext',
     'MixPro', 'MixResult', 'RankMixup', 'Relabel', 'SMMix', 'TransMix'
 ]

@@ -89,18 +89,44 @@ class MixResult:
     info: Dict[str, Any] = field(default_factory=dict)
 
 
+#: Precisions of a clean (motivating) pass: ``'float32'`` runs it outside
+#: any autocast (the official code); the others under autocast of that
+#: dtype on the inputs' device.
+MOTIVATING_DTYPES = {
+    'float32': torch.float32,
+    'bfloat16': torch.bfloat16,
+    'float16': torch.float16,
+}
+
+
+def check_motivating_dtype(owner: str, dtype: str) -> torch.dtype:
+    """The torch dtype of a ``motivating_dtype`` name (ValueError naming
+    ``owner`` and the choices otherwise)."""
+    if dtype not in MOTIVATING_DTYPES:
+        raise ValueError(f'{owner} motivating_dtype must be one of '
+                         f'{sorted(MOTIVATING_DTYPES)}, got {dtype!r}')
+    return MOTIVATING_DTYPES[dtype]
+
+
 class MixContext:
     """What an augment may ask of the model while it mixes a batch."""
 
     def clean_forward(
-            self, inputs: torch.Tensor,
-            attn_stat: str) -> Tuple[torch.Tensor, AttentionRecord]:
-        """Eval-mode, no-grad, float32 forward of an unmixed batch.
+            self,
+            inputs: torch.Tensor,
+            attn_stat: str,
+            dtype: torch.dtype = torch.float32
+    ) -> Tuple[torch.Tensor, AttentionRecord]:
+        """Eval-mode, no-grad forward of an unmixed batch: float32 outside
+        any autocast by default, else under autocast of ``dtype``; the
+        recorded attention is float32 either way.
 
         Args:
             inputs (Tensor): (B, C, H, W) images.
             attn_stat (str): The statistic the caller will compute from the
                 recorded attention.
+            dtype (torch.dtype): Precision of the pass (see
+                :data:`MOTIVATING_DTYPES`).
 
         Returns:
             tuple: Class logits (B, K) and the probe's record.

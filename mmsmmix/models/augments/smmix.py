@@ -9,7 +9,8 @@ from mmsmmix.ops import (ATTN_STATS, check_side_ratios, max_min_region_mix,
                          mix_targets, mixup, patch_attention_score,
                          region_sizes, smooth_labels, token_grid_side)
 from mmsmmix.utils import check_finite_positive
-from .base import MixAugment, MixContext, MixResult
+from .base import (MixAugment, MixContext, MixResult,
+                   check_motivating_dtype)
 
 
 @BATCH_AUGMENTS.register_module()
@@ -41,6 +42,13 @@ class SMMix(MixAugment):
         attn_stat (str): Patch importance: ``'patch'`` (official:
             patch-to-patch column mean) or ``'cls'`` (CLS-to-patch). Defaults
             to 'patch'.
+        motivating_dtype (str): Precision of the motivating pass:
+            ``'float32'`` (official: outside any autocast), or
+            ``'bfloat16'`` / ``'float16'`` (autocast on the inputs' device;
+            the attention map and the scores stay float32). A faster pass
+            whose windows can differ where attention scores tie closely
+            (README's benchmark: agreement with float32). Defaults to
+            'float32'.
         seed (int, optional): Seed of the branch/region draws; None takes the
             Runner's seed.
         score (str, optional): Former name of ``attn_stat`` (deprecated).
@@ -55,6 +63,7 @@ class SMMix(MixAugment):
                  min_side_ratio: float = 0.25,
                  max_side_ratio: float = 0.75,
                  attn_stat: str = 'patch',
+                 motivating_dtype: str = 'float32',
                  seed: Optional[int] = None,
                  score: Optional[str] = None):
         super().__init__(seed)
@@ -74,6 +83,8 @@ class SMMix(MixAugment):
             raise ValueError(f'SMMix attn_stat must be one of {ATTN_STATS}, '
                              f'got {attn_stat!r}')
         check_side_ratios(min_side_ratio, max_side_ratio)
+        self._clean_dtype = check_motivating_dtype('SMMix', motivating_dtype)
+        self.motivating_dtype = motivating_dtype
         self.switch_prob = switch_prob
         self.mixup_alpha = mixup_alpha
         self.label_smoothing = label_smoothing
@@ -116,7 +127,8 @@ class SMMix(MixAugment):
                 mixup(inputs, lam), mix_targets(score, lam, partner),
                 info=dict(branch='mixup', lam=lam))
 
-        logits, record = context.clean_forward(inputs, self.attn_stat)
+        logits, record = context.clean_forward(inputs, self.attn_stat,
+                                               self._clean_dtype)
         side = token_grid_side(record.grid, record.patch_size,
                                inputs.shape[-2:])
         patch_scores = patch_attention_score(record.attn, self.attn_stat,
@@ -142,4 +154,5 @@ class SMMix(MixAugment):
                 f'mixup_alpha={self.mixup_alpha}, '
                 f'label_smoothing={self.label_smoothing}, '
                 f'side_ratios=({self.min_side_ratio}, {self.max_side_ratio}),'
-                f" attn_stat='{self.attn_stat}')")
+                f" attn_stat='{self.attn_stat}', "
+                f"motivating_dtype='{self.motivating_dtype}')")

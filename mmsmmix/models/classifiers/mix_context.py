@@ -37,29 +37,36 @@ class ClassifierContext(MixContext):
     def clean_forward(
             self,
             inputs: torch.Tensor,
-            attn_stat: str = 'patch'
+            attn_stat: str = 'patch',
+            dtype: torch.dtype = torch.float32
     ) -> Tuple[torch.Tensor, AttentionRecord]:
-        """Eval-mode, no-grad, float32 forward of an unmixed batch.
+        """Eval-mode, no-grad forward of an unmixed batch.
 
         Dropout and stochastic depth are off, as in the official SMMix
         motivating pass, and the train/eval mode is restored afterwards.
+        In float32 (the official pass) any enclosing autocast is switched
+        off; another ``dtype`` runs the pass under autocast of that dtype on
+        the inputs' device (the probes compute the attention map in float32
+        from the low-precision queries and keys).
 
         Args:
             inputs (Tensor): (B, C, H, W) images.
             attn_stat (str): The attention statistic the caller will
                 compute, so the probe reads its block.
+            dtype (torch.dtype): Precision of the pass. Defaults to float32.
 
         Returns:
-            tuple: Class logits (B, K) and the last block's attention.
+            tuple: Class logits (B, K) in float32 and the last block's
+            attention.
         """
         model = self._model
         probe = self.probe
         was_training = model.training
+        amp = torch.autocast(inputs.device.type, dtype=dtype,
+                             enabled=dtype != torch.float32)
         model.eval()
         try:
-            with torch.no_grad(), torch.autocast(
-                    inputs.device.type, enabled=False), \
-                    probe.capture(attn_stat) as record:
+            with torch.no_grad(), amp, probe.capture(attn_stat) as record:
                 logits = model.head(model.extract_feat(inputs.float()))
         finally:
             model.train(was_training)

@@ -4,6 +4,7 @@ from typing import List
 import torch.nn as nn
 
 from mmsmmix.models.backbones import CaiT
+from mmsmmix.ops import attention_probs
 from .base import AttentionProbe, Hook
 from .record import AttentionRecord
 
@@ -55,9 +56,8 @@ class CaiTAttentionProbe(AttentionProbe):
             heads = module.num_heads
             q = module.q(x[:, :1]).reshape(b, 1, heads, c // heads)
             k = module.k(x).reshape(b, t, heads, c // heads)
-            q, k = q.transpose(1, 2).float(), k.transpose(1, 2).float()
-            record.attn = (q @ k.transpose(-2, -1) *
-                           module.scale).softmax(dim=-1)
+            record.attn = attention_probs(q.transpose(1, 2),
+                                          k.transpose(1, 2), module.scale)
 
         hooks = [(model.patch_embed, on_patch_embed)]
         if attn_stat == 'cls':

@@ -4,6 +4,7 @@ from typing import List
 import torch.nn as nn
 
 from mmsmmix.models.backbones import PyramidVisionTransformerV1
+from mmsmmix.ops import attention_probs
 from .base import AttentionProbe, Hook
 from .record import AttentionRecord
 
@@ -34,10 +35,9 @@ class PVTAttentionProbe(AttentionProbe):
 
         def on_attention(module, inputs, output):
             x, h, w = inputs
-            q = module.split_heads(module.q(x)).float()
+            q = module.split_heads(module.q(x))
             k, _ = module.keys_values(x, h, w)
-            record.attn = (q @ k.float().transpose(-2, -1) *
-                           module.scale).softmax(dim=-1)
+            record.attn = attention_probs(q, k, module.scale)
             record.grid = (h, w)
 
         return [(self.backbone.block4[-1].attn, on_attention)]

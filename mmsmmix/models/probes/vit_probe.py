@@ -11,6 +11,7 @@ from typing import List
 import torch.nn as nn
 from mmpretrain.models.backbones import VisionTransformer
 
+from mmsmmix.ops import attention_probs
 from .base import AttentionProbe, Hook
 from .record import AttentionRecord
 
@@ -48,9 +49,8 @@ class ViTAttentionProbe(AttentionProbe):
             b, t, _ = x.shape
             qkv = module.qkv(x).reshape(b, t, 3, module.num_heads,
                                         module.head_dims)
-            q, k = qkv.float().permute(2, 0, 3, 1, 4)[:2]
-            record.attn = (q @ k.transpose(-2, -1) *
-                           module.head_dims**-0.5).softmax(dim=-1)
+            q, k = qkv.permute(2, 0, 3, 1, 4)[:2]
+            record.attn = attention_probs(q, k, module.head_dims**-0.5)
 
         return [(self.backbone.patch_embed, on_patch_embed),
                 (self.backbone.layers[-1].attn, on_attention)]
