@@ -12,7 +12,7 @@ from mmengine.runner import Runner
 
 import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
 from mmsmmix.utils import CheckpointFileError, finish_distributed
-from mmsmmix.utils.runner_args import add_runner_args, load_config
+from mmsmmix.utils.runner_args import add_runner_args, amp_cfg, load_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -28,8 +28,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='mixed-precision training (GPU; the SMMix motivating pass '
-        'stays FP32)')
+        help='mixed-precision training: float16 with loss scaling on '
+        'CUDA (AmpOptimWrapper), bfloat16 on CPUs (BFloat16AmpOptimWrapper); '
+        "the SMMix motivating pass stays float32 unless the config's "
+        'motivating_dtype says otherwise')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -41,11 +43,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def apply_train_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Apply --amp, --resume and --auto-scale-lr to the config."""
     if args.amp:
-        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
-            print('AMP is already enabled in the config.')
-        else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        amp_cfg(cfg)
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

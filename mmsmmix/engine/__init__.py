@@ -1,3 +1,4 @@
 from .hooks import RandomStateHook
+from .optim_wrappers import BFloat16AmpOptimWrapper
 
-__all__ = ['RandomStateHook']
+__all__ = ['BFloat16AmpOptimWrapper', 'RandomStateHook']

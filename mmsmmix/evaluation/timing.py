@@ -24,6 +24,8 @@ from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper
 from mmpretrain.registry import DATASETS, MODELS
 
+from mmsmmix.engine import BFloat16AmpOptimWrapper
+
 #: SMMix-branch step over CutMix step (DeiT-Tiny, CPU) the step-time
 #: benchmark aims below.
 TARGET_SMMIX_STEP_RATIO = 1.35
@@ -84,8 +86,11 @@ def environment() -> dict:
         loadavg_before=loadavg())
 
 
-def build_model(cfg, device: torch.device, lr: float = 1e-3):
-    """A config's seeded, initialised model in training mode and its AdamW.
+def build_model(cfg, device: torch.device, lr: float = 1e-3,
+                bf16: bool = False):
+    """A config's seeded, initialised model in training mode and its AdamW
+    (in a ``BFloat16AmpOptimWrapper`` if ``bf16``: the forward under
+    bfloat16 autocast).
 
     As the Runner does, the config's top-level ``data_preprocessor`` fills
     in the model's.
@@ -103,8 +108,9 @@ def build_model(cfg, device: torch.device, lr: float = 1e-3):
     finally:
         logger.setLevel(level)
     model.to(device).train()
-    optim = OptimWrapper(
-        torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05))
+    wrapper = BFloat16AmpOptimWrapper if bf16 else OptimWrapper
+    optim = wrapper(optimizer=torch.optim.AdamW(
+        model.parameters(), lr=lr, weight_decay=0.05))
     return model, optim
 
 

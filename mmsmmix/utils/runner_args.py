@@ -55,3 +55,34 @@ def load_config(args: argparse.Namespace, dataloaders=()) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+#: Mixed-precision optim wrappers: mmengine's (float16 + GradScaler, GPUs)
+#: and ours (bfloat16, any device).
+AMP_WRAPPERS = ('AmpOptimWrapper', 'BFloat16AmpOptimWrapper')
+
+
+def amp_cfg(cfg: Config, cuda: bool = None) -> str:
+    """Switch the config's optim wrapper to mixed precision (``--amp``):
+    mmengine's ``AmpOptimWrapper`` with dynamic loss scaling on CUDA,
+    ``BFloat16AmpOptimWrapper`` otherwise (mmengine's refuses CPUs). A
+    config that already trains in mixed precision is left as it is.
+
+    Args:
+        cfg (Config): The run's config.
+        cuda (bool, optional): Whether the run trains on CUDA; None: whether
+            CUDA is available.
+
+    Returns:
+        str: The optim wrapper type now in the config.
+    """
+    current = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if current in AMP_WRAPPERS:
+        print(f'AMP is already enabled in the config ({current}).')
+        return current
+    if torch.cuda.is_available() if cuda is None else cuda:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        cfg.optim_wrapper.type = 'BFloat16AmpOptimWrapper'
+    return cfg.optim_wrapper.type
