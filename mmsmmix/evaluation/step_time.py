@@ -1,21 +1,29 @@
-"""Step time of DeiT-Tiny with and without batch mixing, and SMMix's costs.
+"""Step time of DeiT-Tiny with every mixing method, in float32 and
+bfloat16 training, and SMMix's costs.
 
-Variants, all built from ``configs/smmix/`` (DeiT-Tiny at 224 px, 1000
-classes, drop path 0.1, ``MixImageClassifier``):
+Variants, all DeiT-Tiny at 224 px, 1000 classes, drop path 0.1,
+``MixImageClassifier``:
 
-- ``nomix``: ``deit-tiny_mixup-cutmix_4xb256_in1k.py`` without augments;
-- ``mixup`` / ``cutmix``: the same with MMPretrain's Mixup (0.8) or CutMix
-  (1.0) alone;
-- ``smmix``: ``deit-tiny_smmix_4xb256_in1k.py`` with ``switch_prob=1``
-  (every step an SMMix step: clean forward, attention probe, max-min region
-  mixing, fine and consistency losses).
+- ``nomix``: ``configs/smmix/deit-tiny_mixup-cutmix_4xb256_in1k.py``
+  without augments; ``mixup`` / ``cutmix``: the same with MMPretrain's Mixup
+  (0.8) or CutMix (1.0) alone;
+- ``smmix``: ``configs/smmix/deit-tiny_smmix_4xb256_in1k.py`` with
+  ``switch_prob=1`` (every step an SMMix step: clean forward, attention
+  probe, max-min region mixing); ``smmix_bf16``: the same with
+  ``motivating_dtype='bfloat16'`` (the clean pass under bfloat16 autocast);
+- the other methods of the toolbox (``mixup_cutmix``, ``resizemix``,
+  ``fmix``, ``transmix``, ``mixpro``, ``smmix_dm``, ``rankmixup``): their
+  DeiT-S ImageNet configs (the ``imagenet_deit-s`` comparison suite) with the
+  DeiT-Tiny backbone, at their configured branch probabilities.
 
 A step is ``model.train_step(data, optim_wrapper)`` on one fixed batch of
-random images: data preprocessor, mixing, forward, backward, AdamW update.
-Also measured: SMMix's mixing ops alone (attention score, region mix,
-label mixing), the non-finite guard, the clean forward (and the same eval
-forward without the probe), and the peak memory of each variant in a fresh
-process.
+random images: data preprocessor, mixing, forward, backward, AdamW update;
+in ``'fp32'`` with mmengine's ``OptimWrapper``, in ``'bf16'`` with
+``BFloat16AmpOptimWrapper`` (bfloat16 autocast). Also measured: SMMix's
+mixing ops alone (attention score, region mix, label mixing), the
+non-finite guard, the clean forward in float32 and in bfloat16 (and the same
+eval forward without the probe), and the peak memory of the base variants
+in a fresh process.
 """
 import json
 import os.path as osp
@@ -36,29 +44,51 @@ from mmsmmix.ops import (max_min_region_mix, patch_attention_score,
                          region_sizes, smooth_labels)
 from mmsmmix.registry import config_dir
 from mmsmmix.utils import markdown_table
-from .timing import (TARGET_MIX_SHARE, TARGET_SMMIX_STEP_RATIO, build_model,
-                     environment, loadavg, peak_rss_mib, reset_peak_rss,
-                     rss_mib, step_times, time_step)
+from .timing import (TARGET_MIX_SHARE, TARGET_SMMIX_BF16_STEP_RATIO,
+                     TARGET_SMMIX_STEP_RATIO, build_model, environment,
+                     loadavg, peak_rss_mib, reset_peak_rss, rss_mib,
+                     step_times, time_step)
 
-VARIANTS = ('nomix', 'mixup', 'cutmix', 'smmix')
+BASE_VARIANTS = ('nomix', 'mixup', 'cutmix', 'smmix', 'smmix_bf16')
+SUITE_VARIANTS = ('mixup_cutmix', 'resizemix', 'fmix', 'transmix', 'mixpro',
+                  'smmix_dm', 'rankmixup')
+VARIANTS = BASE_VARIANTS + SUITE_VARIANTS
 LABELS = dict(
     nomix='no mixing',
     mixup='Mixup (MMPretrain)',
     cutmix='CutMix (MMPretrain)',
-    smmix='SMMix branch')
+    smmix='SMMix branch',
+    smmix_bf16='SMMix branch, bf16 motivating pass',
+    mixup_cutmix='Mixup + CutMix',
+    resizemix='ResizeMix',
+    fmix='FMix (+ Mixup)',
+    transmix='TransMix (+ Mixup)',
+    mixpro='MixPro',
+    smmix_dm='SMMix + DM (+ Mixup)',
+    rankmixup='RankMixup')
+PRECISIONS = ('fp32', 'bf16')
 BASELINE_CONFIG = 'smmix/deit-tiny_mixup-cutmix_4xb256_in1k.py'
 SMMIX_CONFIG = 'smmix/deit-tiny_smmix_4xb256_in1k.py'
 IMG_SIZE = 224
 
 
 def variant_config(variant: str) -> Config:
-    """The config of one variant, from ``configs/smmix/``."""
+    """The config of one variant (see the module docstring)."""
     if variant not in VARIANTS:
         raise ValueError(f'variant must be one of {VARIANTS}, got '
                          f'{variant!r}')
-    if variant == 'smmix':
+    if variant in SUITE_VARIANTS:
+        from .comparison import load_suite
+        cfg = Config.fromfile(
+            load_suite('imagenet_deit-s').methods[variant].config)
+        cfg.model.backbone.arch = 'deit-tiny'
+        cfg.model.head.in_channels = 192
+        return cfg
+    if variant.startswith('smmix'):
         cfg = Config.fromfile(osp.join(config_dir(), SMMIX_CONFIG))
         cfg.model.train_cfg.augments.switch_prob = 1.0
+        if variant == 'smmix_bf16':
+            cfg.model.train_cfg.augments.motivating_dtype = 'bfloat16'
         return cfg
     cfg = Config.fromfile(osp.join(config_dir(), BASELINE_CONFIG))
     augments = dict(
@@ -130,9 +160,10 @@ class SMMixCosts:
         ImageClassifier.parse_losses(model, losses)
         return guarded - (time.perf_counter() - start)
 
-    def clean_forward(self) -> float:
+    def clean_forward(self, dtype: torch.dtype = torch.float32) -> float:
         start = time.perf_counter()
-        self.model.mix_context.clean_forward(self.inputs, self.aug.attn_stat)
+        self.model.mix_context.clean_forward(self.inputs, self.aug.attn_stat,
+                                             dtype)
         return time.perf_counter() - start
 
     def plain_eval_forward(self) -> float:
@@ -168,7 +199,7 @@ def measure_memory(batch_size: int, steps: int,
                    threads: int = 0) -> Dict[str, dict]:
     """:func:`variant_memory` of every variant, each in a fresh Python."""
     out = {}
-    for variant in VARIANTS:
+    for variant in BASE_VARIANTS:
         code = ('import json, torch, mmsmmix\n'
                 f'if {threads}: torch.set_num_threads({threads})\n'
                 'from mmsmmix.evaluation.step_time import variant_memory\n'
@@ -198,78 +229,107 @@ def run(rounds: int = 10,
         mix_reps: int = 5,
         mem_steps: int = 3,
         memory: bool = True,
-        threads: int = 0) -> dict:
-    """Measure every variant side by side; the numbers as a dict."""
+        threads: int = 0,
+        variants=VARIANTS,
+        precisions=PRECISIONS) -> dict:
+    """Measure every variant in every precision side by side (one process,
+    round-robin, the order rotating); the numbers as a dict."""
+    for needed in ('cutmix', 'smmix'):
+        if needed not in variants:
+            raise ValueError(f'variants must include {needed!r} (the '
+                             'reference and the costed step)')
     env = dict(environment(), batch_size=batch_size, rounds=rounds,
                warmup=warmup)
     device = torch.device('cpu')
     data = random_batch(batch_size)
-    models = {v: build_model(variant_config(v), device) for v in VARIANTS}
-    costs = SMMixCosts(models['smmix'][0], data)
-    parts = dict(mix=[], clean=[], plain=[], guard=[])
+    keys = [(v, p) for p in precisions for v in variants]
+    models = {(v, p): build_model(variant_config(v), device,
+                                  bf16=p == 'bf16') for v, p in keys}
+    costs = SMMixCosts(models['smmix', precisions[0]][0], data)
+    parts = dict(mix=[], clean=[], clean_bf16=[], plain=[], guard=[])
 
     def measure_parts():
         parts['mix'].extend(costs.mixing_ops() for _ in range(mix_reps))
         parts['clean'].append(costs.clean_forward())
+        parts['clean_bf16'].append(costs.clean_forward(torch.bfloat16))
         parts['plain'].append(costs.plain_eval_forward())
         parts['guard'].append(costs.guard())
 
-    times = {v: [] for v in VARIANTS}
+    times = {k: [] for k in keys}
     for rnd in range(warmup + rounds):
-        shift = rnd % len(VARIANTS)  # no variant always runs first
-        for v in VARIANTS[shift:] + VARIANTS[:shift]:
-            seconds = time_step(*models[v], data, device)
+        shift = rnd % len(keys)  # no variant always runs first
+        for key in keys[shift:] + keys[:shift]:
+            seconds = time_step(*models[key], data, device)
             if rnd >= warmup:
-                times[v].append(seconds)
+                times[key].append(seconds)
         measure_parts()
     env['loadavg_after'] = loadavg()
 
     median = statistics.median
-    step = {v: median(times[v]) for v in VARIANTS}
+    by_p = {p: {v: times[v, p] for v in variants} for p in precisions}
+    step = {p: {v: median(t) for v, t in by_p[p].items()}
+            for p in precisions}
+    first = precisions[0]
     n = warmup * mix_reps
     mix_s = median(parts['mix'][n:])
     guard_s = median(parts['guard'][warmup:])
     results = dict(
         env=env,
+        precisions=list(precisions),
+        variants=list(variants),
         step_s=step,
-        step_s_iqr={v: quartiles(times[v]) for v in VARIANTS},
-        step_s_all=times,
-        ratio_to_cutmix={v: _median_ratio(times, v, 'cutmix')
-                         for v in VARIANTS},
-        ratio_of_medians_to_cutmix={v: step[v] / step['cutmix']
-                                    for v in VARIANTS},
+        step_s_iqr={p: {v: quartiles(t) for v, t in by_p[p].items()}
+                    for p in precisions},
+        step_s_all={p: by_p[p] for p in precisions},
+        ratio_to_cutmix={p: {v: _median_ratio(by_p[p], v, 'cutmix')
+                             for v in variants} for p in precisions},
+        ratio_of_medians_to_cutmix={
+            p: {v: step[p][v] / step[p]['cutmix'] for v in variants}
+            for p in precisions},
+        bf16_over_fp32={
+            v: statistics.median(b / f for b, f in zip(times[v, 'bf16'],
+                                                       times[v, 'fp32']))
+            for v in variants} if set(PRECISIONS) <= set(precisions)
+        else None,
         smmix_minus_cutmix_s=median(
-            a - b for a, b in zip(times['smmix'], times['cutmix'])),
+            a - b for a, b in zip(by_p[first]['smmix'],
+                                  by_p[first]['cutmix'])),
         mixing_ops_s=mix_s,
-        mixing_share_of_smmix_step=mix_s / step['smmix'],
+        mixing_share_of_smmix_step=mix_s / step[first]['smmix'],
         nonfinite_guard_s=guard_s,
-        nonfinite_guard_share_of_smmix_step=guard_s / step['smmix'],
+        nonfinite_guard_share_of_smmix_step=guard_s / step[first]['smmix'],
         clean_forward_s=median(parts['clean'][warmup:]),
+        clean_forward_bf16_s=median(parts['clean_bf16'][warmup:]),
         clean_forward_share_of_cutmix_step=median(
             a / b for a, b in zip(parts['clean'][warmup:],
-                                  times['cutmix'])),
+                                  by_p[first]['cutmix'])),
         eval_forward_without_probe_s=median(parts['plain'][warmup:]),
         memory=measure_memory(batch_size, mem_steps, threads)
         if memory else None,
         memory_method=('peak RSS (/proc/self/status VmHWM) of a fresh '
-                       'process per variant that builds the model and '
-                       f'runs {mem_steps} train steps; "rise" = peak '
-                       'during the steps minus RSS before them (peak reset '
-                       'with /proc/self/clear_refs)'),
+                       'process per base variant that builds the model and '
+                       f'runs {mem_steps} float32 train steps; "rise" = '
+                       'peak during the steps minus RSS before them (peak '
+                       'reset with /proc/self/clear_refs)'),
         targets=dict(
             smmix_step_ratio_max=TARGET_SMMIX_STEP_RATIO,
+            smmix_bf16_step_ratio_max=TARGET_SMMIX_BF16_STEP_RATIO,
             mixing_share_max=TARGET_MIX_SHARE))
+    ratio = results['ratio_to_cutmix'][first]
     results['pass'] = dict(
-        step_ratio=results['ratio_to_cutmix']['smmix'] <=
-        TARGET_SMMIX_STEP_RATIO,
+        step_ratio=ratio['smmix'] <= TARGET_SMMIX_STEP_RATIO,
         mixing_share=results['mixing_share_of_smmix_step'] <
         TARGET_MIX_SHARE)
+    if 'smmix_bf16' in variants:
+        results['pass']['bf16_pass_step_ratio'] = \
+            ratio['smmix_bf16'] <= TARGET_SMMIX_BF16_STEP_RATIO
     return results
 
 
 def report(r: dict) -> str:
     """The measurement as Markdown."""
-    env, mem = r['env'], r['memory']
+    env, mem, precisions = r['env'], r['memory'], r['precisions']
+    first = precisions[0]
     lines = [
         f"## Training-step time, DeiT-Tiny 224px, batch {env['batch_size']}"
         ', CPU\n',
@@ -280,60 +340,74 @@ def report(r: dict) -> str:
         f"{env['cpu']} ({env['cpu_count']} CPUs; load average "
         f"{env['loadavg_before']} before, {env['loadavg_after']} after "
         f"the timing). Median of {env['rounds']} round-robin rounds "
-        f"after {env['warmup']} warm-up rounds; configs from "
-        f'configs/{BASELINE_CONFIG} and configs/{SMMIX_CONFIG}.\n'
+        f"after {env['warmup']} warm-up rounds, every variant in every "
+        f"precision ({', '.join(precisions)}) in one process.\n"
     ]
-    header = ['variant', 'median step (s)', 'IQR (s)', 'vs CutMix (paired)']
+    header = ['variant']
+    for p in precisions:
+        header += [f'{p} step (s)', f'{p} vs CutMix']
+    if r['bf16_over_fp32']:
+        header.append('bf16 / fp32')
     if mem:
         header += ['peak RSS (MiB)', 'RSS rise in steps (MiB)']
     rows = []
-    for v in VARIANTS:
-        q1, q3 = r['step_s_iqr'][v]
-        row = [LABELS[v], f"{r['step_s'][v]:.3f}", f'{q1:.3f}-{q3:.3f}',
-               f"{r['ratio_to_cutmix'][v]:.2f}x"]
+    for v in r['variants']:
+        row = [LABELS[v]]
+        for p in precisions:
+            row += [f"{r['step_s'][p][v]:.3f}",
+                    f"{r['ratio_to_cutmix'][p][v]:.2f}x"]
+        if r['bf16_over_fp32']:
+            row.append(f"{r['bf16_over_fp32'][v]:.2f}")
         if mem:
-            row += [f"{mem[v]['peak_rss_mib']:.0f}",
-                    f"{mem[v]['step_peak_increase_mib']:.0f}"]
+            row += ([f"{mem[v]['peak_rss_mib']:.0f}",
+                     f"{mem[v]['step_peak_increase_mib']:.0f}"]
+                    if v in mem else ['–', '–'])
         rows.append(row)
     lines.append(markdown_table(header, rows))
     extra = r['smmix_minus_cutmix_s']
     rest = extra - r['clean_forward_s'] - r['mixing_ops_s']
     lines += [
         '',
-        '- "vs CutMix (paired)": median over rounds of (variant step / '
-        'CutMix step of the same round); ratio of the medians: ' + ', '.join(
-            f"{LABELS[v]} {r['ratio_of_medians_to_cutmix'][v]:.2f}x"
-            for v in VARIANTS if v != 'cutmix'),
+        '- "vs CutMix": median over rounds of (variant step / CutMix step '
+        'of the same round and precision); "bf16 / fp32": the same of the '
+        'variant\'s bf16 over its fp32 step',
         f"- SMMix mixing ops (attention score + max-min region mix + "
         f"label mixing): {r['mixing_ops_s'] * 1e3:.2f} ms = "
-        f"{r['mixing_share_of_smmix_step']:.2%} of the SMMix step",
+        f"{r['mixing_share_of_smmix_step']:.2%} of the {first} SMMix step",
         f"- non-finite guard (input check + finite check of the loss "
         f"terms in `parse_losses`): {r['nonfinite_guard_s'] * 1e3:.2f} ms"
         f" = {r['nonfinite_guard_share_of_smmix_step']:.2%} of the SMMix "
         'step',
-        f"- extra clean forward (eval, no grad, with attention probe): "
-        f"{r['clean_forward_s']:.3f} s = "
-        f"{r['clean_forward_share_of_cutmix_step']:.1%} of the CutMix step"
-        f" (paired; the same eval forward without the probe: "
-        f"{r['eval_forward_without_probe_s']:.3f} s)",
-        f"- SMMix step minus CutMix step (paired median): "
+        f"- clean forward (eval, no grad, with attention probe): "
+        f"{r['clean_forward_s']:.3f} s in float32 = "
+        f"{r['clean_forward_share_of_cutmix_step']:.1%} of the {first} "
+        f"CutMix step (paired), {r['clean_forward_bf16_s']:.3f} s under "
+        'bfloat16 autocast; the same float32 eval forward without the '
+        f"probe: {r['eval_forward_without_probe_s']:.3f} s",
+        f"- SMMix step minus CutMix step ({first}, paired median): "
         f"{extra * 1e3:.0f} ms = clean forward "
         f"{r['clean_forward_s'] * 1e3:.0f} ms + mixing ops "
         f"{r['mixing_ops_s'] * 1e3:.0f} ms + rest {rest * 1e3:.0f} ms "
-        '(head fine/consistency terms, timing noise)',
+        '(head terms, timing noise)',
     ]
     if mem:
         lines.append(f"- memory: {r['memory_method']}")
-    ok = r['pass']
+    ok, ratio = r['pass'], r['ratio_to_cutmix'][first]
     lines += [
         '',
         f"{'PASS' if ok['step_ratio'] else 'FAIL'}: SMMix-branch step "
-        f"{r['ratio_to_cutmix']['smmix']:.2f}x CutMix "
-        f'(target <= {TARGET_SMMIX_STEP_RATIO}x)',
+        f"{ratio['smmix']:.2f}x CutMix ({first}; target <= "
+        f'{TARGET_SMMIX_STEP_RATIO}x)',
         f"{'PASS' if ok['mixing_share'] else 'FAIL'}: mixing "
         f"{r['mixing_share_of_smmix_step']:.2%} of the SMMix step "
         f'(target < {TARGET_MIX_SHARE:.0%})',
     ]
+    if 'bf16_pass_step_ratio' in ok:
+        lines.append(
+            f"{'PASS' if ok['bf16_pass_step_ratio'] else 'FAIL'}: SMMix-"
+            f"branch step with the bf16 motivating pass "
+            f"{ratio['smmix_bf16']:.2f}x CutMix ({first}; target <= "
+            f'{TARGET_SMMIX_BF16_STEP_RATIO}x)')
     return '\n'.join(lines)
 
 

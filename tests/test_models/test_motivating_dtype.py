@@ -92,3 +92,27 @@ def test_unknown_dtype_is_refused():
                        r"one of \['bfloat16', 'float16', 'float32'\], got "
                        r"'half'"):
         SMMix(motivating_dtype='half')
+
+
+def test_window_agreement_on_real_batches(fmnist_root):
+    """The benchmark's agreement: a float32 'low-precision' pass agrees on
+    every window; bfloat16 on the images, per region side of SMMix's
+    range (1..5 on the 7x7 grid)."""
+    from mmengine.config import Config
+
+    from mmsmmix.evaluation.comparison import load_suite
+    from mmsmmix.evaluation.motivating_pass import window_agreement
+    cfg = Config.fromfile(load_suite('fashion_mnist').methods['smmix'].config)
+    cfg.model.backbone.patch_size = 4
+    same = window_agreement(cfg, None, torch.float32, images=48,
+                            batch_size=32)
+    assert same['agreement'] == 1.0 and same['images'] == 48
+    assert same['sides'] == [1, 2, 3, 4, 5]
+    assert same['score_max_abs_diff'] == 0
+    low = window_agreement(cfg, None, torch.bfloat16, images=48,
+                           batch_size=32)
+    assert 0 < low['score_max_abs_diff'] < 1e-2
+    assert 0.5 < low['agreement'] <= 1.0
+    assert set(low['per_side']) == {1, 2, 3, 4, 5}
+    with pytest.raises(ValueError, match='the training set has 60000'):
+        window_agreement(cfg, None, torch.bfloat16, images=10**6)

@@ -6,8 +6,14 @@ import subprocess
 import sys
 
 import pytest
+import torch
+from mmengine.config import Config
 
-from mmsmmix.evaluation.step_time import VARIANTS, variant_config
+import mmsmmix  # noqa: F401
+from mmsmmix.evaluation.comparison import load_suite
+from mmsmmix.evaluation.step_time import (SUITE_VARIANTS, VARIANTS,
+                                          variant_config)
+from mmsmmix.evaluation.timing import build_model
 from tests.conftest import REPO_ROOT
 
 
@@ -19,35 +25,65 @@ def test_variants_are_the_smmix_configs():
     assert augments['nomix'] == []
     assert [a['type'] for a in augments['mixup']] == ['Mixup']
     assert [a['type'] for a in augments['cutmix']] == ['CutMix']
-    assert augments['smmix']['type'] == 'SMMix'
-    assert augments['smmix']['switch_prob'] == 1.0
+    for v in ('smmix', 'smmix_bf16'):
+        assert augments[v]['type'] == 'SMMix'
+        assert augments[v]['switch_prob'] == 1.0
+    assert 'motivating_dtype' not in augments['smmix']  # the official pass
+    assert augments['smmix_bf16']['motivating_dtype'] == 'bfloat16'
     for v in VARIANTS:
         cfg = variant_config(v)
         assert cfg.model.backbone.arch == 'deit-tiny'
         assert cfg.model.type == 'MixImageClassifier'
     with pytest.raises(ValueError, match='variant'):
-        variant_config('fmix')
+        variant_config('saliencymix')
+
+
+def test_suite_variants_are_the_methods_imagenet_configs_on_deit_tiny():
+    suite = load_suite('imagenet_deit-s')
+    for v in SUITE_VARIANTS:
+        cfg = variant_config(v)
+        imagenet = Config.fromfile(suite.methods[v].config)
+        assert cfg.model.train_cfg == imagenet.model.train_cfg
+        assert cfg.model.head.in_channels == 192
+        model, _ = build_model(cfg, torch.device('cpu'))
+        assert sum(p.numel() for p in model.backbone.parameters()) < 6e6
 
 
 def test_one_short_run_reports_everything(tmp_path):
     out = tmp_path / 'step_time.json'
+    variants = ['cutmix', 'smmix', 'smmix_bf16']
     proc = subprocess.run(
         [sys.executable, 'tools/benchmark/step_time.py', '--rounds', '1',
          '--warmup', '0', '--batch-size', '2', '--mix-reps', '1',
-         '--threads', '1', '--no-memory', '--json', str(out)],
+         '--threads', '1', '--no-memory', '--variants', ','.join(variants),
+         '--json', str(out)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
-    assert set(result['step_s']) == set(VARIANTS)
-    assert all(len(result['step_s_all'][v]) == 1 for v in VARIANTS)
-    assert result['ratio_to_cutmix']['cutmix'] == 1.0
-    assert all(result['step_s'][v] > 0 for v in VARIANTS)
+    assert result['precisions'] == ['fp32', 'bf16']
+    for p in ('fp32', 'bf16'):
+        assert set(result['step_s'][p]) == set(variants)
+        assert all(len(result['step_s_all'][p][v]) == 1 for v in variants)
+        assert result['ratio_to_cutmix'][p]['cutmix'] == 1.0
+        assert all(result['step_s'][p][v] > 0 for v in variants)
+    for v in variants:  # bf16 / fp32 of one round: the ratio of its steps
+        assert result['bf16_over_fp32'][v] == pytest.approx(
+            result['step_s']['bf16'][v] / result['step_s']['fp32'][v])
     # The clean forward and the mixing ops are parts of the SMMix step.
-    assert 0 < result['clean_forward_s'] < result['step_s']['smmix']
-    assert 0 < result['mixing_ops_s'] < result['step_s']['smmix']
-    for line in ('| SMMix branch |', 'SMMix-branch step', 'mixing'):
+    smmix = result['step_s']['fp32']['smmix']
+    assert 0 < result['clean_forward_s'] < smmix
+    assert 0 < result['clean_forward_bf16_s'] < smmix
+    assert 0 < result['mixing_ops_s'] < smmix
+    for line in ('| SMMix branch |', '| SMMix branch, bf16 motivating pass',
+                 'SMMix-branch step', 'with the bf16 motivating pass',
+                 'mixing', 'bf16 / fp32'):
         assert line in proc.stdout
     bad = subprocess.run(
         [sys.executable, 'tools/benchmark/step_time.py', '--rounds', '0'],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and '--rounds must be >= 1' in bad.stderr
+    bad = subprocess.run(
+        [sys.executable, 'tools/benchmark/step_time.py', '--precision',
+         'fp16'], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "--precision: choose from fp32, bf16, " \
+        "got 'fp16'" in bad.stderr

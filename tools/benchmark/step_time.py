@@ -1,14 +1,18 @@
-"""Time one training step of DeiT-Tiny with and without batch mixing.
+"""Time one training step of DeiT-Tiny with every mixing method, in float32
+and bfloat16.
 
-All variants (no mixing, MMPretrain's Mixup and CutMix, the SMMix branch;
-configs from ``configs/smmix/``) are built in one process and stepped
+All variants (no mixing, MMPretrain's Mixup and CutMix, the SMMix branch
+with a float32 or a bfloat16 motivating pass, every other method of the
+toolbox) in both training precisions are built in one process and stepped
 round-robin, so drifting machine load hits them alike; ratios to CutMix are
 medians of per-round ratios. Also reported: SMMix's mixing ops, the
-non-finite guard, the clean forward, and each variant's peak memory in a
-fresh process. See ``mmsmmix/evaluation/step_time.py``.
+non-finite guard, the clean forward, and the base variants' peak memory in
+a fresh process. See ``mmsmmix/evaluation/step_time.py``.
 
 Example:
     python tools/benchmark/step_time.py --rounds 10 --json step_time.json
+    python tools/benchmark/step_time.py --variants cutmix,smmix,smmix_bf16 \
+        --precision fp32
 """
 import argparse
 import sys
@@ -34,6 +38,14 @@ def main(argv=None) -> int:
                         help='steps per memory process (default 3)')
     parser.add_argument('--no-memory', action='store_true',
                         help='skip the per-variant memory processes')
+    parser.add_argument(
+        '--variants', default=','.join(step_time.VARIANTS),
+        help='comma-separated (default: all): ' +
+        ', '.join(step_time.VARIANTS))
+    parser.add_argument(
+        '--precision', default='fp32,bf16',
+        help='training precisions, side by side: fp32 (OptimWrapper) and/or '
+        'bf16 (BFloat16AmpOptimWrapper); default both')
     parser.add_argument('--json', metavar='FILE',
                         help='also write all numbers to FILE')
     args = parser.parse_args(argv)
@@ -42,6 +54,15 @@ def main(argv=None) -> int:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
     if args.warmup < 0:
         parser.error('--warmup must be >= 0')
+    variants = args.variants.split(',')
+    precisions = args.precision.split(',')
+    unknown = [v for v in variants if v not in step_time.VARIANTS]
+    if unknown or not {'cutmix', 'smmix'} <= set(variants):
+        parser.error(f'--variants: unknown {unknown}; cutmix and smmix are '
+                     f"needed; choose from {', '.join(step_time.VARIANTS)}")
+    if not precisions or set(precisions) - set(step_time.PRECISIONS):
+        parser.error(f'--precision: choose from fp32, bf16, got '
+                     f'{args.precision!r}')
     if args.threads:
         torch.set_num_threads(args.threads)
     results = step_time.run(
@@ -51,7 +72,9 @@ def main(argv=None) -> int:
         mix_reps=args.mix_reps,
         mem_steps=args.mem_steps,
         memory=not args.no_memory,
-        threads=args.threads)
+        threads=args.threads,
+        variants=tuple(variants),
+        precisions=tuple(precisions))
     print(step_time.report(results))
     if args.json:
         step_time.write_json(results, args.json)

@@ -1,0 +1,78 @@
+"""How often SMMix's windows from a low-precision motivating pass are the
+windows of the official float32 pass (``SMMix(motivating_dtype=...)``)."""
+import copy
+from typing import Dict, Iterator, List, Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmpretrain.registry import DATASETS
+
+from mmsmmix.ops import (max_min_region_mix, patch_attention_score,
+                         region_sizes)
+from mmsmmix.utils import load_weights
+from .timing import build_model
+
+
+def training_batches(cfg: Config, images: int,
+                     batch_size: int) -> Iterator[dict]:
+    """The first ``images`` training samples of ``cfg`` (its train
+    pipeline), collated in batches."""
+    dataset = DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
+    if images > len(dataset):
+        raise ValueError(f'--images {images}: the training set has '
+                         f'{len(dataset)} images')
+    for start in range(0, images, batch_size):
+        stop = min(start + batch_size, images)
+        yield pseudo_collate([dataset[i] for i in range(start, stop)])
+
+
+def window_agreement(cfg: Config,
+                     checkpoint: Optional[str],
+                     dtype: torch.dtype,
+                     images: int = 2000,
+                     batch_size: int = 64) -> Dict[str, object]:
+    """Compare the windows of a float32 and a ``dtype`` motivating pass.
+
+    The model of ``cfg`` (an SMMix config) with ``checkpoint``'s weights
+    (None: its initialisation) runs both clean passes on the same real
+    training batches; for every region side of the augment's range, each
+    image's destination (least-attended) and source (most-attended) window
+    are chosen from either pass's scores.
+
+    Returns:
+        dict: ``agreement`` (share of image x side pairs whose two windows
+        are both identical), ``per_side`` (side -> share), ``images``,
+        ``sides``, ``score_max_abs_diff`` (largest patch-score difference).
+    """
+    torch.manual_seed(0)
+    model, _ = build_model(cfg, torch.device('cpu'))
+    if checkpoint:
+        load_weights(model, checkpoint)
+    aug = model.augments[0]
+    same: Dict[int, int] = {}
+    seen, worst = 0, 0.
+    sides: List[int] = []
+    for data in training_batches(cfg, images, batch_size):
+        inputs = model.data_preprocessor(data, True)['inputs']
+        scores = []
+        for pass_dtype in (torch.float32, dtype):
+            _, record = model.mix_context.clean_forward(
+                inputs, aug.attn_stat, pass_dtype)
+            scores.append(patch_attention_score(record.attn, aug.attn_stat,
+                                                record.num_extra_tokens))
+        worst = max(worst, float((scores[0] - scores[1]).abs().max()))
+        sides = region_sizes(record.grid[0], aug.min_side_ratio,
+                             aug.max_side_ratio)
+        for side in sides:
+            full, low = (max_min_region_mix(inputs, s, side) for s in scores)
+            agree = (full.target_windows == low.target_windows) & \
+                (full.source_windows == low.source_windows)
+            same[side] = same.get(side, 0) + int(agree.sum())
+        seen += len(inputs)
+    return dict(
+        agreement=sum(same.values()) / (seen * len(sides)),
+        per_side={side: n / seen for side, n in same.items()},
+        images=seen,
+        sides=sides,
+        score_max_abs_diff=worst)
