@@ -190,3 +190,6 @@ def test_long_title_wrapped():
     fig = figure(three_runs(corruption=False), title)
     assert '\n' in fig._suptitle.get_text()
     assert figure(three_runs(), 'short')._suptitle.get_text() == 'short'
+    # the caller's own line breaks stay (setting, then date and machine)
+    text = figure(three_runs(), 'what was trained\n2026-11-26, a CPU')
+    assert text._suptitle.get_text() == 'what was trained\n2026-11-26, a CPU'

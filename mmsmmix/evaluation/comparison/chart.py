@@ -118,7 +118,8 @@ def figure(rows: List[dict], title: str,
     n = max(len(rows), 1)
     width = LABEL_INCH + PANEL_INCH * len(panels)
     chars = int(width * 13)  # about 13 characters per inch at 10 pt
-    title = '\n'.join(textwrap.wrap(title, chars)) if title else ''
+    title = '\n'.join(line for part in title.splitlines()
+                      for line in textwrap.wrap(part, chars)) if title else ''
     head = 0.3 + 0.18 * (title.count('\n') + 1 if title else 0)
     height = head + 1.2 + ROW_INCH * n  # title, legend and axis labels
     fig = Figure(figsize=(width, height), dpi=100, layout='constrained')
