@@ -17,7 +17,8 @@ model = dict(
     head=dict(
         init_cfg=dict(type='TruncNormal', layer='Linear', std=.02, bias=0.)),
 )
-custom_hooks = [dict(type='RandomStateHook')]
+# CompileHook: what --cfg-options compile=True compiles (no-op without it).
+custom_hooks = [dict(type='RandomStateHook'), dict(type='CompileHook')]
 default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook',

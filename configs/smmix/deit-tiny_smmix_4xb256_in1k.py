@@ -81,7 +81,8 @@ find_unused_parameters = True
 # (exact also for the data pipeline with train_dataloader.persistent_workers
 # =False; MMPretrain's persistent workers keep their generators to
 # themselves, and the hook warns on resume).
-custom_hooks = [dict(type='RandomStateHook')]
+# CompileHook: what --cfg-options compile=True compiles (no-op without it).
+custom_hooks = [dict(type='RandomStateHook'), dict(type='CompileHook')]
 default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook',

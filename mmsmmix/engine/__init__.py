@@ -1,4 +1,4 @@
-from .hooks import RandomStateHook
+from .hooks import CompileHook, RandomStateHook
 from .optim_wrappers import BFloat16AmpOptimWrapper
 
-__all__ = ['BFloat16AmpOptimWrapper', 'RandomStateHook']
+__all__ = ['BFloat16AmpOptimWrapper', 'CompileHook', 'RandomStateHook']

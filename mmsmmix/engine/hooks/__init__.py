@@ -1,3 +1,4 @@
+from .compile_hook import CompileHook
 from .random_state_hook import RandomStateHook
 
-__all__ = ['RandomStateHook']
+__all__ = ['CompileHook', 'RandomStateHook']

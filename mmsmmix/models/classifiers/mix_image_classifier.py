@@ -13,6 +13,7 @@ from mmpretrain.structures import DataSample
 from mmsmmix.models.augments.base import MixAugment, MixResult
 from mmsmmix.utils import SyncedRandom
 from .augment_switch import AugmentSwitch
+from .compiled_forward import CompiledForward, compile_forwards
 from .mix_context import ClassifierContext
 from .nonfinite_guard import NonFiniteGuard
 
@@ -50,7 +51,9 @@ class MixImageClassifier(ImageClassifier):
     it raises ``FloatingPointError`` naming the terms and the iteration,
     with ``nonfinite='skip'`` it is skipped and ``skipped_steps`` is logged.
 
-    ``predict`` and ``extract_feat`` are those of ``ImageClassifier``.
+    ``predict`` and ``extract_feat`` are those of ``ImageClassifier``;
+    :meth:`compile_forwards` compiles ``extract_feat`` (what ``compile=``
+    in the config does, through ``CompileHook``).
 
     Args:
         train_cfg (dict, optional): ``augments`` (a config or a list of
@@ -95,6 +98,9 @@ class MixImageClassifier(ImageClassifier):
         self.guard = guard
         self.switch = AugmentSwitch(augments, probs)
         self.mix_context = ClassifierContext(self)
+        #: The augment of the training step under way (its name, 'unmixed'
+        #: or None outside ``loss()``), for compile warnings.
+        self.step_augment: Optional[str] = None
         for aug in self.augments:
             self._check_augment(aug)
 
@@ -180,17 +186,42 @@ class MixImageClassifier(ImageClassifier):
             dict[str, Tensor]: The head's losses and the augment's terms.
         """
         self.guard.arm(inputs)
-        result = self.mix(self.switch.pick(), inputs,
-                          self.batch_targets(inputs, data_samples))
-        feats, targets = self.forward_mixed(result)
-        for sample, target in zip(data_samples, targets):
-            sample.set_gt_score(target)
-        losses = self.head.loss(feats, data_samples,
-                                **self._own_label_kwargs(data_samples),
-                                **result.head_kwargs)
-        if result.loss_terms is not None:
-            losses.update(result.loss_terms(self.head(feats)))
+        augment = self.switch.pick()
+        self.step_augment = 'unmixed' if augment is None else augment.name
+        try:
+            result = self.mix(augment, inputs,
+                              self.batch_targets(inputs, data_samples))
+            feats, targets = self.forward_mixed(result)
+            for sample, target in zip(data_samples, targets):
+                sample.set_gt_score(target)
+            losses = self.head.loss(feats, data_samples,
+                                    **self._own_label_kwargs(data_samples),
+                                    **result.head_kwargs)
+            if result.loss_terms is not None:
+                losses.update(result.loss_terms(self.head(feats)))
+        finally:
+            self.step_augment = None
         return losses
+
+    def compile_forwards(self,
+                         compile_cfg: Optional[dict] = None
+                         ) -> CompiledForward:
+        """``torch.compile`` the backbone and neck (``extract_feat``), which
+        every forward of a step goes through (mixed batch, SMMix's clean
+        pass, relabelling and RankMixup forwards), probes' hooks included;
+        the step's Python (draws, relabelling, losses, guard) stays eager.
+        A compile failure is logged (naming the step's augment) and the
+        model goes on eagerly (see :class:`CompiledForward`).
+
+        Args:
+            compile_cfg (dict, optional): Keyword arguments of
+                ``torch.compile`` (e.g. ``dict(backend='aot_eager')``).
+
+        Returns:
+            CompiledForward: The new ``self.extract_feat``.
+        """
+        return compile_forwards(self, compile_cfg,
+                                describe=lambda: self.step_augment)
 
     def _own_label_kwargs(self, data_samples: List[DataSample]) -> dict:
         """``own_label`` (B,) for a head loss that declares

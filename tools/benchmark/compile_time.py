@@ -1,0 +1,82 @@
+"""Time a training step of every Fashion-MNIST method compiled and eager.
+
+Each method's config gives two models with the same weights and seeds, one
+eager and one with its forwards compiled as ``--cfg-options compile=True``
+compiles them in training (Inductor by default); the compiled one is warmed
+up until it compiles nothing more, then all are stepped round-robin in this
+process. Prints a Markdown table of step times and compiled/eager ratios.
+See ``mmsmmix/evaluation/compile_timing.py``.
+
+Example:
+    python tools/benchmark/compile_time.py --rounds 20 --json compile.json
+    python tools/benchmark/compile_time.py --methods nomix,smmix,transmix \
+        --backend aot_eager
+"""
+import argparse
+import json
+import sys
+
+import torch
+
+from mmsmmix.evaluation import compile_timing
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--methods', default=','.join(compile_timing.METHODS),
+        help='comma-separated (default: all): ' +
+        ', '.join(compile_timing.METHODS))
+    parser.add_argument('--rounds', type=int, default=10,
+                        help='measured round-robin rounds (default 10)')
+    parser.add_argument('--batch-size', type=int, default=64,
+                        help="images per step (default 64, the configs')")
+    parser.add_argument('--backend', default=None,
+                        help='torch.compile backend (default: inductor)')
+    parser.add_argument('--mode', default=None,
+                        help='torch.compile mode (e.g. max-autotune)')
+    parser.add_argument('--settle', type=int, default=3,
+                        help='warm-up ends after this many steps in a row '
+                        'without a new graph (default 3)')
+    parser.add_argument('--max-warmup', type=int, default=30,
+                        help='warm-up steps at most (default 30)')
+    parser.add_argument('--threads', type=int, default=0,
+                        help='torch threads (default: torch default)')
+    parser.add_argument('--note', default='',
+                        help='a line printed above the table (e.g. the '
+                        "machine's load)")
+    parser.add_argument('--json', metavar='FILE',
+                        help='also write all numbers to FILE')
+    args = parser.parse_args(argv)
+    for name in ('rounds', 'batch_size', 'settle', 'max_warmup'):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    methods = args.methods.split(',')
+    unknown = [m for m in methods if m not in compile_timing.METHODS]
+    if unknown or not methods:
+        parser.error(f'--methods: unknown {unknown}; choose from '
+                     f"{', '.join(compile_timing.METHODS)}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    compile_cfg = {
+        k: v
+        for k, v in dict(backend=args.backend, mode=args.mode).items()
+        if v is not None
+    }
+    results = compile_timing.run(
+        methods=methods,
+        rounds=args.rounds,
+        batch_size=args.batch_size,
+        compile_cfg=compile_cfg,
+        settle=args.settle,
+        max_warmup=args.max_warmup)
+    print(compile_timing.report(results, args.note))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=2, default=str)
+        print(f'\nwrote {args.json}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
