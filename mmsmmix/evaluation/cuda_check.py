@@ -1,6 +1,7 @@
 """A few-minute check of the training path on one device (CUDA or CPU).
 
-For SMMix, TransMix, MixPro and RankMixup (and CutMix, the reference of
+For SMMix (with a float32 and a bfloat16 motivating pass), TransMix, MixPro
+and RankMixup (and CutMix, the reference of
 the speed ratios) it builds each method's config, and on random images:
 
 1. trains ``iters`` steps (AMP on CUDA) and requires finite losses that
@@ -35,7 +36,10 @@ from mmsmmix.registry import config_dir
 from mmsmmix.utils import load_weights
 from .timing import build_model, step_times
 
-METHODS = ('cutmix', 'smmix', 'transmix', 'mixpro', 'rankmixup')
+METHODS = ('cutmix', 'smmix', 'smmix_bf16', 'transmix', 'mixpro',
+           'rankmixup')
+#: SMMix with its motivating pass in bfloat16: the SMMix config and this.
+BF16_PASS = {'model.train_cfg.augments.motivating_dtype': 'bfloat16'}
 
 
 @dataclass
@@ -68,13 +72,16 @@ def deit_small_setting(batch_size: int = 64,
         configs=dict(
             cutmix='smmix/deit-small_mixup-cutmix_4xb256_in1k.py',
             smmix='smmix/deit-small_smmix_4xb256_in1k.py',
+            smmix_bf16='smmix/deit-small_smmix_4xb256_in1k.py',
             transmix='mixing/deit-small_transmix_4xb256_in1k.py',
             mixpro='mixing/deit-small_mixpro_4xb256_in1k.py',
             rankmixup='mixing/deit-small_rankmixup_4xb256_in1k.py'),
         # The baseline config switches Mixup / CutMix; CutMix alone here.
-        overrides=dict(cutmix={
-            'model.train_cfg.augments': [dict(type='CutMix', alpha=1.0)]
-        }),
+        overrides=dict(
+            cutmix={
+                'model.train_cfg.augments': [dict(type='CutMix', alpha=1.0)]
+            },
+            smmix_bf16=BF16_PASS),
         image_shape=(3, 224, 224),
         batch_size=batch_size,
         iters=iters,
@@ -85,9 +92,11 @@ def tiny_setting() -> CheckSetting:
     """The 4-layer Fashion-MNIST ViT: seconds on a CPU."""
     return CheckSetting(
         configs={
-            m: f'fashion_mnist/vit-mini-p7_{m}_1xb64_fmnist.py'
+            m: f"fashion_mnist/vit-mini-p7_{m.replace('_bf16', '')}"
+            '_1xb64_fmnist.py'
             for m in METHODS
         },
+        overrides=dict(smmix_bf16=BF16_PASS),
         image_shape=(1, 28, 28),
         batch_size=8,
         iters=3,

@@ -98,26 +98,36 @@ def test_adding_a_seed_trains_only_that_seed(quick):
     assert '| SMMix | 2 |' in output
 
 
-def test_bad_options_are_named(fmnist_root, tmp_path):
-    code, output = _compare('--quick', '--methods', 'cutmix,saliencymix',
-                            check=False)
-    assert code != 0 and "unknown methods ['saliencymix']" in output
-    code, output = _compare('--quick', '--suite', '/nonexistent',
-                            check=False)
-    assert code != 0 and "--suite: no suite '/nonexistent'" in output
-    code, output = _compare('--setting', 'long', check=False)
-    assert code != 0 and "--setting: suite 'fashion_mnist' has no " \
-        "setting 'long'" in output
-    code, output = _compare('--quick', '--cfg-options', 'randomness.seed=3',
-                            check=False)
-    assert code != 0 and "--cfg-options: ['randomness.seed'] are set by " \
-        'the comparison' in output
-    code, output = _compare('--quick', '--gpus-per-run', '2', check=False)
-    assert code != 0 and '--gpus-per-run > 1 needs --launcher' in output
-    code, output = _compare('--quick', '--train-images', '100000',
-                            '--work-dir', str(tmp_path), check=False)
-    assert code != 0 and ('--train-images 100000: the training set has '
-                          '60000 images') in output
+def _refused(*args, capsys) -> str:
+    """The tool's message when it refuses ``args`` (in this process: the
+    errors come before any work)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('compare_mixing_tool',
+                                                  TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    with pytest.raises(SystemExit) as exit_:
+        tool.main(list(args))
+    assert exit_.value.code not in (0, None)
+    return f'{exit_.value.code} {capsys.readouterr().err}'
+
+
+def test_bad_options_are_named(fmnist_root, tmp_path, capsys):
+    assert "unknown methods ['saliencymix']" in _refused(
+        '--quick', '--methods', 'cutmix,saliencymix', capsys=capsys)
+    assert "--suite: no suite '/nonexistent'" in _refused(
+        '--quick', '--suite', '/nonexistent', capsys=capsys)
+    assert "--setting: suite 'fashion_mnist' has no setting 'long'" in \
+        _refused('--setting', 'long', capsys=capsys)
+    assert "--cfg-options: ['randomness.seed'] are set by the comparison" \
+        in _refused('--quick', '--cfg-options', 'randomness.seed=3',
+                    capsys=capsys)
+    assert '--gpus-per-run > 1 needs --launcher' in _refused(
+        '--quick', '--gpus-per-run', '2', capsys=capsys)
+    assert '--train-images 100000: the training set has 60000 images' in \
+        _refused('--quick', '--train-images', '100000', '--work-dir',
+                 str(tmp_path), capsys=capsys)
+    assert not osp.exists(osp.join(tmp_path, 'plan.json'))  # nothing planned
     with pytest.raises(ValueError, match='twice'):
         check_methods(['smmix', 'smmix'], load_suite('fashion_mnist'))
 

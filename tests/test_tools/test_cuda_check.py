@@ -26,7 +26,8 @@ def test_tiny_check_on_cpu(tmp_path):
     result = json.loads(out.read_text())
     assert result['amp'] is False
     methods = [c['method'] for c in result['checks']]
-    assert methods == ['cutmix', 'smmix', 'transmix', 'mixpro', 'rankmixup']
+    assert methods == ['cutmix', 'smmix', 'smmix_bf16', 'transmix', 'mixpro',
+                       'rankmixup']
     for check in result['checks']:
         assert len(check['losses']) == 3
         assert check['nan_refused'].startswith('non-finite inputs')
