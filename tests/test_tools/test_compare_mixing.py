@@ -346,13 +346,18 @@ def test_two_processes_per_run(fmnist_root, tmp_path):
     _compare('--quick', '--methods', 'smmix', '--launcher', 'pytorch',
              '--gpus-per-run', '2', '--jobs', '1', '--no-timing',
              '--work-dir', work_dir)
+    _check_two_processes(work_dir, 'Distributed training: True')
+    assert not _workers_of(work_dir)
+
+
+def _check_two_processes(work_dir, log_line):
+    """SMMix's quick run was 2 processes: 128 images = 1 step of 2 x 64."""
     run = osp.join(work_dir, 'runs', 'smmix', 'seed0')
     with open(osp.join(run, 'result.json')) as f:
         result = json.load(f)
     assert result['processes'] == 2 and result['iters'] == 1
     with open(osp.join(run, 'run.log')) as f:
-        assert 'Distributed training: True' in f.read()
-    assert not _workers_of(work_dir)
+        assert log_line in f.read()
 
 
 @pytest.mark.slow
@@ -368,12 +373,7 @@ def test_two_slurm_tasks_per_run(fmnist_root, tmp_path):
         _compare('--quick', '--methods', 'smmix', '--launcher', 'slurm',
                  '--partition', 'cpu', '--gpus-per-run', '2', '--jobs', '1',
                  '--no-timing', '--work-dir', work_dir, env=env)
-    run = osp.join(work_dir, 'runs', 'smmix', 'seed0')
-    with open(osp.join(run, 'result.json')) as f:
-        result = json.load(f)
-    assert result['processes'] == 2 and result['iters'] == 1
-    with open(osp.join(run, 'run.log')) as f:
-        assert 'Distributed launcher: slurm' in f.read()
+    _check_two_processes(work_dir, 'Distributed launcher: slurm')
 
 
 @pytest.mark.slow
