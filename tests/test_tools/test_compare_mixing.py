@@ -298,7 +298,8 @@ def squares_root(tmp_path_factory):
 def test_a_suite_of_ones_own_on_another_dataset(squares_root, tmp_path):
     """A YAML suite names the dataset; --cfg-options move every run's data
     root to it: the runs train on its 256 images (4 steps of 64) and test
-    on its 100, and the report says 'Squares', never Fashion-MNIST."""
+    on its 100 (corruption and occlusion on its first 20), and the report
+    says 'Squares', never Fashion-MNIST."""
     suite = load_suite('fashion_mnist')
     path = tmp_path / 'squares.yaml'
     path.write_text(
@@ -309,7 +310,8 @@ def test_a_suite_of_ones_own_on_another_dataset(squares_root, tmp_path):
         f"    config: {suite.methods['mixup'].config}\n"
         '    label: My Mixup\n'
         "cfg_options: {model.backbone.patch_size: 4}\n"
-        'settings:\n  default: {epochs: 1, seeds: 1}\n'
+        'settings:\n  default: {epochs: 1, seeds: 1, corruptions: contrast,'
+        " corruption_images: 20, occlusion: '0,0.5'}\n"
         'highlight: [smmix]\n')
     root = [f'{split}_dataloader.dataset.data_root={squares_root}'
             for split in ('train', 'val')]
@@ -325,7 +327,11 @@ def test_a_suite_of_ones_own_on_another_dataset(squares_root, tmp_path):
         report = f.read()
     assert report.startswith(
         'Squares, ViT-mini, patch 4: all training images, 1 epoch, seed 0; '
-        'top-1 and ECE on all test images.')
+        'top-1 and ECE on all test images; corruption top-1 = mean over '
+        'contrast (severity 3) on the first 20 test images; occlusion top-1 '
+        '= mean over random-patch occlusion of 0,0.5 of the patches on the '
+        'first 20 test images.')
+    assert '| Occlusion top-1 (%) |' in report
     assert 'Fashion-MNIST' not in report
     for label in ('CutMix', 'SMMix', 'My Mixup'):
         assert f'| {label} | 1 |' in report
@@ -335,7 +341,9 @@ def test_a_suite_of_ones_own_on_another_dataset(squares_root, tmp_path):
             result = json.load(f)
         assert result['iters'] == 4  # 256 images / 64
         assert abs(result['top1'] - round(result['top1'])) < 1e-6  # of 100
-        assert result['corruption_top1'] is None  # the suite has none
+        # of 20 images: multiples of 5 %, their mean over 2 ratios of 2.5 %
+        assert result['corruption_top1'] % 5 == 0
+        assert result['occlusion_top1'] % 2.5 == 0
 
 
 @pytest.mark.slow
@@ -482,6 +490,12 @@ def test_suite_errors_name_the_key(tmp_path):
         ('dataset = "x"\nmodel = "y"\nmethods = dict(smmix=%r)\n'
          'settings = dict(default=dict(epoch=3))\n' % config,
          r"settings.default has unknown keys \['epoch'\]"),
+        ('dataset = "x"\nmodel = "y"\nmethods = dict(smmix=%r)\n'
+         'settings = dict(default=dict(occlusion="0.5,1.5"))\n' % config,
+         r'settings.default: .*1\.5'),
+        ('dataset = "x"\nmodel = "y"\nmethods = dict(smmix=%r)\n'
+         'settings = dict(default=dict(corruptions="rain"))\n' % config,
+         r'settings.default: .*rain'),
     ]
     for i, (text, message) in enumerate(cases):
         path = tmp_path / f'suite{i}.py'

@@ -44,7 +44,8 @@ def summarise(methods: Sequence[str], labels: Dict[str, str],
     for method in methods:
         runs = results.get(method, [])
         values = {key: [r[key] for r in runs if r.get(key) is not None]
-                  for key in ('top1', 'ece', 'corruption_top1')}
+                  for key in ('top1', 'ece', 'corruption_top1',
+                              'occlusion_top1')}
         top1, top1_std = mean_std(values['top1'])
         row = dict(
             method=method,
@@ -55,6 +56,8 @@ def summarise(methods: Sequence[str], labels: Dict[str, str],
             ece=mean_std(values['ece'])[0],
             corruption_top1=mean_std(values['corruption_top1'])[0]
             if values['corruption_top1'] else None,
+            occlusion_top1=mean_std(values['occlusion_top1'])[0]
+            if values['occlusion_top1'] else None,
             step_ratio=None,
             mixing_share=None,
             **{f'{key}_runs': v for key, v in values.items()})
@@ -73,12 +76,15 @@ def _num(value: Optional[float], fmt: str) -> str:
 
 
 def markdown_table(rows: List[dict]) -> str:
-    """The comparison as a Markdown table, best top-1 in bold."""
+    """The comparison as a Markdown table, best top-1 in bold (an occlusion
+    column only if some run measured it)."""
     finished = [r for r in rows if r['runs']]
     best = max((r['top1'] for r in finished), default=None)
+    occlusion = any(r.get('occlusion_top1') is not None for r in rows)
     header = ('Method', 'Runs', 'Top-1 (%)', 'ECE (%)',
-              'Corruption top-1 (%)', 'Step time vs CutMix',
-              'Mixing ops (% of step)')
+              'Corruption top-1 (%)') + \
+        (('Occlusion top-1 (%)', ) if occlusion else ()) + \
+        ('Step time vs CutMix', 'Mixing ops (% of step)')
     cells = []
     for r in rows:
         top1 = ('–' if not r['runs'] else f"{r['top1']:.2f}" if
@@ -89,9 +95,11 @@ def markdown_table(rows: List[dict]) -> str:
                      100 * r['mixing_share'], '.2f')
         ratio = _num(r['step_ratio'], '.2f')
         cells.append((r['label'], r['runs'], top1, _num(r['ece'], '.2f'),
-                      _num(r['corruption_top1'], '.2f'),
-                      ratio + 'x' if ratio != '–' else ratio, share))
-    return table(header, cells, align='lcccccc')
+                      _num(r['corruption_top1'], '.2f')) +
+                     ((_num(r.get('occlusion_top1'), '.2f'), )
+                      if occlusion else ()) +
+                     (ratio + 'x' if ratio != '–' else ratio, share))
+    return table(header, cells, align='l' + 'c' * (len(header) - 1))
 
 
 def verdict(rows: List[dict]) -> str:
@@ -137,6 +145,10 @@ def describe(plan: dict, seeds: set, timing: Optional[dict]) -> tuple:
     if s['corruptions']:
         measured += (f"; corruption top-1 = mean over {s['corruptions']} "
                      f"(severity {s['severity']}) on "
+                     f"{_count(s['corruption_images'], 'test images')}")
+    if s.get('occlusion'):
+        measured += (f"; occlusion top-1 = mean over random-patch occlusion "
+                     f"of {s['occlusion']} of the patches on "
                      f"{_count(s['corruption_images'], 'test images')}")
     where = f"{plan['date']}; {plan['machine']}; device {plan['device']}"
     if timing is not None:

@@ -6,6 +6,7 @@ import json
 import os
 import os.path as osp
 import re
+import statistics
 import sys
 import time
 from typing import Tuple
@@ -13,7 +14,7 @@ from typing import Tuple
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from ..robustness import parse_corruptions
+from ..robustness import parse_corruptions, parse_ratios
 from .files import PLAN_FILE, RESULT_FILE, read_json, run_dir, write_json
 from .plan import Run, cfg_options, run_config
 
@@ -32,31 +33,53 @@ def _metric(metrics: dict, suffix: str) -> float:
 
 def _evaluation_cfg(cfg: Config, work_dir: str, setting: dict) -> Config:
     """``cfg`` set up to train in ``work_dir`` (resuming) and to test the
-    setting's corruptions (if any) on its first ``corruption_images``
-    clean-test images."""
+    setting's corruptions and occlusion (if any) on its first
+    ``corruption_images`` clean-test images."""
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = work_dir
     cfg.resume = True
-    if setting['corruptions']:
+    if setting['corruptions'] or setting.get('occlusion'):
         cfg.test_dataloader = copy.deepcopy(cfg.val_dataloader)
         cfg.test_dataloader.dataset.indices = setting['corruption_images']
         cfg.test_evaluator = dict(type='Accuracy', topk=(1, ))
-        cfg.test_cfg = dict(
-            type='CorruptionTestLoop',
-            corruptions=parse_corruptions(setting['corruptions']),
-            severity=setting['severity'])
+        cfg.test_cfg = _corruption_loop(setting) if setting['corruptions'] \
+            else _occlusion_loop(setting)
     return cfg
 
 
+def _corruption_loop(setting: dict) -> dict:
+    return dict(type='CorruptionTestLoop',
+                corruptions=parse_corruptions(setting['corruptions']),
+                severity=setting['severity'])
+
+
+def _occlusion_loop(setting: dict) -> dict:
+    return dict(type='OcclusionTestLoop',
+                ratios=parse_ratios(str(setting['occlusion'])),
+                mode='random')
+
+
 def _evaluate(runner: Runner, setting: dict) -> dict:
-    """Clean top-1 and ECE (val loop), corruption top-1 (test loop)."""
+    """Clean top-1 and ECE (val loop); corruption top-1 and occlusion top-1
+    (means over the corruptions / ratios) with the test loop."""
     clean = runner.val()
-    corrupted = runner.test() if setting['corruptions'] else None
-    return dict(
+    result = dict(
         top1=_metric(clean, 'accuracy/top1'),
         ece=_metric(clean, 'calibration/ece'),
-        corruption_top1=None if corrupted is None else
-        float(corrupted['mean/accuracy/top1']))
+        corruption_top1=None,
+        occlusion_top1=None)
+    if setting['corruptions']:
+        result['corruption_top1'] = float(
+            runner.test()['mean/accuracy/top1'])
+    if setting.get('occlusion'):
+        if setting['corruptions']:
+            # A second test loop on the same test data: Runner.test()
+            # builds whatever loop config it holds.
+            runner._test_loop = _occlusion_loop(setting)
+        occluded = runner.test()
+        result['occlusion_top1'] = statistics.fmean(
+            v for k, v in occluded.items() if k.endswith('/accuracy/top1'))
+    return result
 
 
 def _save(runner: Runner, work_dir: str, result: dict) -> dict:

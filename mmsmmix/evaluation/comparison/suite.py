@@ -50,6 +50,8 @@ SETTING_OWNED = ('train_dataloader.dataset.indices',
 #   epochs; seeds: seeds 0..N-1 of every method;
 #   corruptions: names or 'all' (None: no corruption evaluation), at
 #       ``severity`` on the first ``corruption_images`` test images;
+#   occlusion: patch-occlusion ratios, e.g. '0.25,0.5' (None: none), random
+#       patches set to the mean, on the same first ``corruption_images``;
 #   timing_rounds / timing_warmup: round-robin training steps timed per
 #       method before training (0 rounds: no timing).
 SETTING_KEYS: Dict[str, object] = dict(
@@ -60,6 +62,7 @@ SETTING_KEYS: Dict[str, object] = dict(
     corruptions=None,
     corruption_images=None,
     severity=3,
+    occlusion=None,
     timing_rounds=0,
     timing_warmup=1,
 )
@@ -109,6 +112,18 @@ class Suite:
                                                              or {})))
         setting.update((k, v) for k, v in overrides.items() if v is not None)
         return setting
+
+
+def _check_robustness(where: str, setting: dict) -> None:
+    """Refuse unknown corruptions and bad occlusion ratios, naming them."""
+    from ..robustness import parse_corruptions, parse_ratios
+    try:
+        if setting.get('corruptions'):
+            parse_corruptions(setting['corruptions'])
+        if setting.get('occlusion'):
+            parse_ratios(str(setting['occlusion']))
+    except (KeyError, ValueError) as err:
+        raise ValueError(f'{where}: {err}') from None
 
 
 def suite_path(name_or_path: str) -> str:
@@ -167,6 +182,7 @@ def load_suite(name_or_path: str) -> Suite:
         if unknown:
             raise ValueError(f'{where}: settings.{name} has unknown keys '
                              f'{unknown}; known: {", ".join(SETTING_KEYS)}')
+        _check_robustness(f'{where}: settings.{name}', setting)
     highlight = tuple(raw.get('highlight', ()))
     stray = [m for m in highlight if m not in methods]
     if stray:
