@@ -502,3 +502,37 @@ def test_suite_errors_name_the_key(tmp_path):
         path.write_text(text)
         with pytest.raises((ValueError, FileNotFoundError), match=message):
             load_suite(str(path))
+
+
+def test_a_kill_while_saving_leaves_a_checkpoint_to_resume(fmnist_root,
+                                                           tmp_path):
+    """A run stopped inside ``save_checkpoint`` of epoch 3 -- after mmengine
+    deleted the oldest kept checkpoint, before the new one is written --
+    still resumes (with one checkpoint kept, none would be left)."""
+    from mmengine.hooks import Hook
+    from mmpretrain.registry import HOOKS
+
+    from mmsmmix.evaluation.comparison import (run_config,
+                                               train_and_evaluate)
+
+    @HOOKS.register_module(name='DieBeforeSaving', force=True)
+    class _Die(Hook):
+
+        def before_save_checkpoint(self, runner, checkpoint):
+            if checkpoint['meta']['epoch'] == 3:
+                raise SystemExit('killed while saving epoch 3')
+
+    suite = load_suite('fashion_mnist')
+    setting = suite.setting('quick', epochs=4, corruptions=None)
+    plan = make_plan(suite, ['cutmix'], setting, device='cpu')
+    work_dir = str(tmp_path / 'run')
+    cfg = run_config(plan, 'cutmix', 0)  # a checkpoint every epoch
+    cfg.custom_hooks = list(cfg.custom_hooks) + [dict(type='DieBeforeSaving')]
+    with pytest.raises(SystemExit, match='epoch 3'):
+        train_and_evaluate(cfg, work_dir, setting)
+    saved = sorted(f for f in os.listdir(work_dir) if f.endswith('.pth'))
+    assert saved == ['epoch_2.pth']  # epoch 1 deleted, epoch 3 never written
+    result = train_and_evaluate(run_config(plan, 'cutmix', 0), work_dir,
+                                setting)
+    assert result['iters'] == 4 * 2  # 128 images / 64, resumed from epoch 2
+    assert 'epoch_4.pth' in os.listdir(work_dir)

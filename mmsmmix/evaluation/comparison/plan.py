@@ -61,7 +61,8 @@ def cfg_options(setting: dict, seed: int, epochs: int) -> dict:
     The setting's shared ``cfg_options`` first, then what the setting
     decides. Training validates nowhere (``val_begin`` past the end): the
     tool evaluates the final weights itself. Checkpoints every quarter of
-    the schedule let an interrupted run resume exactly.
+    the schedule (the last two kept) let an interrupted run resume exactly,
+    however it was interrupted.
 
     Args:
         setting (dict): See :data:`~.suite.SETTING_KEYS`.
@@ -74,7 +75,9 @@ def cfg_options(setting: dict, seed: int, epochs: int) -> dict:
         'train_cfg.val_begin': epochs + 1,
         'randomness.seed': seed,
         'default_hooks.checkpoint.interval': max(1, epochs // 4),
-        'default_hooks.checkpoint.max_keep_ckpts': 1,
+        # mmengine deletes the oldest kept checkpoint before it writes the
+        # new one: with one kept, a kill in between leaves none to resume.
+        'default_hooks.checkpoint.max_keep_ckpts': 2,
         'default_hooks.logger.interval': 50,
     })
     if setting['train_images']:
