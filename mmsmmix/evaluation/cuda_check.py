@@ -1,7 +1,8 @@
 """A few-minute check of the training path on one device (CUDA or CPU).
 
 For SMMix (with a float32 and a bfloat16 motivating pass), TransMix, MixPro
-and RankMixup (and CutMix, the reference of the speed ratios) it builds each method's config, and on random images:
+and RankMixup (and CutMix, the reference of the speed ratios) it builds each
+method's config, and on random images:
 
 1. trains ``iters`` steps (AMP on CUDA) and requires finite losses that
    move the weights;

@@ -2,10 +2,11 @@
 
 Trains 30 AMP steps of the SMMix (with a float32 and a bfloat16 motivating
 pass), TransMix, MixPro and RankMixup DeiT-S configs (and CutMix's, the
-reference) at 224 px, batch 64, on random images; requires finite losses, the non-finite guard to refuse a NaN batch
-under AMP and checkpoints to reload; then prints images/s of each method's
-training step relative to CutMix's (round-robin, one process) and the peak
-GPU memory of each method. Exits 1 naming the method and check that failed.
+reference) at 224 px, batch 64, on random images; requires finite losses,
+the non-finite guard to refuse a NaN batch under AMP and checkpoints to
+reload; then prints images/s of each method's training step relative to
+CutMix's (round-robin, one process) and the peak GPU memory of each method.
+Exits 1 naming the method and check that failed.
 
 Example:
     python tools/benchmark/cuda_check.py                  # CUDA, DeiT-S
