@@ -17,8 +17,8 @@ __all__ = [
     'binarise', 'box_token_mask', 'cell_counts', 'cell_token_masks',
     'check_partner_mode', 'check_side_ratios', 'cutmix', 'cutmix_box',
     'low_frequency_noise', 'max_min_region_mix', 'mix_targets', 'mixup',
-    'official_area', 'official_low_frequency_noise', 'official_noise_shape',
-    'attention_probs', 'partner_index', 'patch_attention_score', 'region_sizes',
-    'smooth_labels', 'token_grid_side', 'token_to_pixel_mask', 'window_box',
-    'window_sums'
+    'official_area', 'official_low_frequency_noise',
+    'official_noise_shape', 'attention_probs', 'partner_index',
+    'patch_attention_score', 'region_sizes', 'smooth_labels',
+    'token_grid_side', 'token_to_pixel_mask', 'window_box', 'window_sums'
 ]

@@ -44,7 +44,8 @@ def _mix_watching(model, x):
 
     model.mix_context.clean_forward = spy
     try:
-        result = model.augments[0].mix(x, torch.eye(10)[LABELS], model.mix_context)
+        result = model.augments[0].mix(x, torch.eye(10)[LABELS],
+                                       model.mix_context)
     finally:
         handle.remove()
         del model.mix_context.clean_forward

@@ -9,19 +9,20 @@ from .plan import (REFERENCE, Run, cfg_options, check_data,
 from .report import (describe, markdown_table, mean_std, summarise, verdict,
                      write_report)
 from .run import collect, identify, run_planned, train_and_evaluate
-from .suite import (METHODS, SETTING_KEYS, SETTING_OWNED, SUITES, Method, Suite,
-                    load_suite, suite_path)
+from .suite import (METHODS, SETTING_KEYS, SETTING_OWNED, SUITES, Method,
+                    Suite, load_suite, suite_path)
 from .timing import measure_timing, timing_of
 from .workers import Launch, train_all
 
 __all__ = [
     'Launch', 'METHODS', 'Method', 'PLAN_FILE', 'REFERENCE', 'RESULT_FILE',
-    'Run', 'SETTING_KEYS', 'SETTING_OWNED', 'SUITES', 'Suite', 'TIMING_FILE',
-    'WorkDirInUse', 'cfg_options', 'check_data', 'check_methods', 'collect',
-    'dataset_size', 'describe', 'identify', 'load_plan', 'load_suite',
-    'lock_work_dir', 'make_plan', 'markdown_table', 'mean_std',
-    'measure_timing', 'plan_runs', 'read_json', 'read_result', 'run_config',
-    'run_dir', 'run_planned', 'summarise', 'suite_path', 'timing_of',
-    'train_all', 'train_and_evaluate', 'train_commands', 'verdict', 'write_json',
+    'Run', 'SETTING_KEYS', 'SETTING_OWNED', 'SUITES', 'Suite',
+    'TIMING_FILE', 'WorkDirInUse', 'cfg_options', 'check_data',
+    'check_methods', 'collect', 'dataset_size', 'describe', 'identify',
+    'load_plan', 'load_suite', 'lock_work_dir', 'make_plan',
+    'markdown_table', 'mean_std', 'measure_timing', 'plan_runs',
+    'read_json', 'read_result', 'run_config', 'run_dir', 'run_planned',
+    'summarise', 'suite_path', 'timing_of', 'train_all',
+    'train_and_evaluate', 'train_commands', 'verdict', 'write_json',
     'write_report'
 ]

@@ -8,6 +8,7 @@ from .smmix import SMMix
 from .transmix import TransMix
 
 __all__ = [
-    'FMix', 'MMPretrainAugment', 'MOTIVATING_DTYPES', 'MaskMixBatch', 'MixAugment', 'MixContext',
-    'MixPro', 'MixResult', 'RankMixup', 'Relabel', 'SMMix', 'TransMix'
+    'FMix', 'MMPretrainAugment', 'MOTIVATING_DTYPES', 'MaskMixBatch',
+    'MixAugment', 'MixContext', 'MixPro', 'MixResult', 'RankMixup',
+    'Relabel', 'SMMix', 'TransMix'
 ]
