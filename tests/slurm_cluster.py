@@ -15,6 +15,8 @@ import socket
 import subprocess
 import time
 
+from mmsmmix.utils.dist import free_port
+
 DAEMONS = ('munged', 'slurmctld', 'slurmd', 'srun', 'sinfo', 'scontrol')
 # Debian puts the daemons in /usr/sbin, which a user's PATH may lack.
 SEARCH_PATH = os.pathsep.join([os.environ.get('PATH', ''), '/usr/sbin',
@@ -36,14 +38,8 @@ def unavailable() -> str:
     return ''
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def _config(folder: str, host: str, socket_path: str) -> str:
-    ctld, slurmd = _free_port(), _free_port()
+    ctld, slurmd = free_port(), free_port()
     return f"""ClusterName=mmsmmixtest
 SlurmctldHost={host}
 AuthType=auth/munge

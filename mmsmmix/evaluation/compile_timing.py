@@ -19,16 +19,17 @@ A step is ``model.train_step(data, optim_wrapper)`` on the first
 import statistics
 import sys
 import time
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 from mmengine.config import Config
 
-from mmsmmix.models.classifiers import CompiledForward, compile_forwards
-from mmsmmix.models.classifiers.compiled_forward import options_text
+from mmsmmix.models.classifiers.compiled_forward import (compile_model,
+                                                         options_text)
 from mmsmmix.registry import config_dir
 from mmsmmix.utils import markdown_table
-from .timing import build_model, environment, loadavg, real_batch, time_step
+from .timing import (build_model, environment, loadavg, quartiles,
+                     real_batch, time_step)
 
 METHODS = ('nomix', 'mixup', 'cutmix', 'mixup-cutmix', 'resizemix', 'fmix',
            'transmix', 'mixpro', 'smmix', 'smmix-dm', 'rankmixup')
@@ -46,20 +47,6 @@ def graphs_compiled() -> int:
     """Graphs Dynamo has compiled in this process so far."""
     from torch._dynamo.utils import counters
     return int(counters['stats']['unique_graphs'])
-
-
-def compile_model(model, compile_cfg: dict) -> CompiledForward:
-    """Compile ``model``'s forwards as ``CompileHook`` does."""
-    if hasattr(model, 'compile_forwards'):
-        return model.compile_forwards(compile_cfg)
-    return compile_forwards(model, compile_cfg)
-
-
-def _quartiles(values: List[float]) -> tuple:
-    if len(values) < 2:
-        return values[0], values[0]
-    q = statistics.quantiles(values, n=4, method='inclusive')
-    return q[0], q[2]
 
 
 def _progress(line: str) -> None:
@@ -148,7 +135,7 @@ def run(methods: Sequence[str] = METHODS,
             eager_s=median(eager_t),
             compiled_s=median(comp_t),
             ratio=median(ratios),
-            ratio_iqr=_quartiles(ratios),
+            ratio_iqr=quartiles(ratios),
             eager_s_all=eager_t,
             compiled_s_all=comp_t,
             warmup=warmup[method],

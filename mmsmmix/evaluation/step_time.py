@@ -46,8 +46,8 @@ from mmsmmix.registry import config_dir
 from mmsmmix.utils import markdown_table
 from .timing import (TARGET_MIX_SHARE, TARGET_SMMIX_BF16_STEP_RATIO,
                      TARGET_SMMIX_STEP_RATIO, build_model, environment,
-                     loadavg, peak_rss_mib, reset_peak_rss, rss_mib,
-                     step_times, time_step)
+                     loadavg, peak_rss_mib, quartiles, reset_peak_rss,
+                     rss_mib, step_times, time_step)
 
 BASE_VARIANTS = ('nomix', 'mixup', 'cutmix', 'smmix', 'smmix_bf16')
 SUITE_VARIANTS = ('mixup_cutmix', 'resizemix', 'fmix', 'transmix', 'mixpro',
@@ -213,14 +213,6 @@ def measure_memory(batch_size: int, steps: int,
 
 def _median_ratio(times: Dict[str, List[float]], a: str, b: str) -> float:
     return statistics.median(x / y for x, y in zip(times[a], times[b]))
-
-
-def quartiles(values: List[float]) -> tuple:
-    """(25th, 75th) percentiles."""
-    if len(values) < 2:
-        return values[0], values[0]
-    q = statistics.quantiles(values, n=4, method='inclusive')
-    return q[0], q[2]
 
 
 def run(rounds: int = 10,

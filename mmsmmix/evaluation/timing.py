@@ -15,6 +15,7 @@ import logging
 import os
 import platform
 import resource
+import statistics
 import time
 from typing import Dict, List
 
@@ -114,6 +115,14 @@ def build_model(cfg, device: torch.device, lr: float = 1e-3,
     optim = wrapper(optimizer=torch.optim.AdamW(
         model.parameters(), lr=lr, weight_decay=0.05))
     return model, optim
+
+
+def quartiles(values: List[float]) -> tuple:
+    """(25th, 75th) percentiles of timings (both the value for one)."""
+    if len(values) < 2:
+        return values[0], values[0]
+    q = statistics.quantiles(values, n=4, method='inclusive')
+    return q[0], q[2]
 
 
 def real_batch(dataset_cfg: dict, batch_size: int) -> dict:

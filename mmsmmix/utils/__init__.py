@@ -4,7 +4,7 @@ from .checkpoint import (CheckpointFileError, CheckpointMismatchError,
                          load_weights)
 from .checks import check_finite_positive
 from .data_paths import DataPathError, check_data_paths
-from .dist import finish_distributed, init_cpu_processes
+from .dist import finish_distributed, free_port, init_cpu_processes
 from .markdown import markdown_table
 from .random import (SyncedRandom, global_rng_state, seeded_global_generators,
                      set_global_rng_state)
@@ -12,8 +12,8 @@ from .random import (SyncedRandom, global_rng_state, seeded_global_generators,
 __all__ = [
     'CheckpointFileError', 'CheckpointMismatchError', 'DataPathError',
     'SyncedRandom', 'check_checkpoint_fits', 'check_data_paths',
-    'check_finite_positive', 'count_numbered', 'describe_mismatch', 'finish_distributed', 'global_rng_state',
+    'check_finite_positive', 'count_numbered', 'describe_mismatch',
+    'finish_distributed', 'free_port', 'global_rng_state',
     'init_cpu_processes', 'load_local_checkpoint', 'load_weights',
-    'markdown_table',
-    'seeded_global_generators', 'set_global_rng_state'
+    'markdown_table', 'seeded_global_generators', 'set_global_rng_state'
 ]

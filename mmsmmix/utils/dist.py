@@ -2,9 +2,17 @@
 import datetime
 import gc
 import os
+import socket
 import subprocess
 
 import torch.distributed as dist
+
+
+def free_port() -> int:
+    """A TCP port free on this machine now (a rendezvous port)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
 
 
 def finish_distributed() -> None:

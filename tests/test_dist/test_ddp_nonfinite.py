@@ -11,7 +11,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from tests.test_dist.test_ddp_sync import WORLD_SIZE, _free_port, _model_cfg
+from tests.test_dist.test_ddp_sync import WORLD_SIZE, free_port, _model_cfg
 
 
 def _worker(rank: int, port: int, out_dir: str, mode: str) -> None:
@@ -59,7 +59,7 @@ def _worker(rank: int, port: int, out_dir: str, mode: str) -> None:
 
 @pytest.mark.parametrize('mode', ['raise', 'skip'])
 def test_nan_on_one_rank_stops_both(tmp_path, mode):
-    mp.spawn(_worker, args=(_free_port(), str(tmp_path), mode),
+    mp.spawn(_worker, args=(free_port(), str(tmp_path), mode),
              nprocs=WORLD_SIZE, join=True)
     results = [json.load(open(tmp_path / f'rank{r}.json')) for r in (0, 1)]
     if mode == 'raise':

@@ -12,13 +12,13 @@ import datetime
 import json
 import os
 import os.path as osp
-import socket
 
 import numpy as np
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from mmsmmix.utils.dist import free_port
 from tests.conftest import record_mixes, tiny_vit_cfg
 
 WORLD_SIZE = 2
@@ -30,12 +30,6 @@ BATCH_SIZES = {
     0: [BATCH] * STEPS,
     1: [BATCH] * (STEPS - 2) + [5, 3],
 }
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def _model_cfg() -> dict:
@@ -120,7 +114,7 @@ def _worker(rank: int, port: int, out_dir: str, root: str) -> None:
 def test_ddp_two_ranks_stay_in_sync(fmnist_root, tmp_path):
     mp.spawn(
         _worker,
-        args=(_free_port(), str(tmp_path), fmnist_root),
+        args=(free_port(), str(tmp_path), fmnist_root),
         nprocs=WORLD_SIZE,
         join=True)
 

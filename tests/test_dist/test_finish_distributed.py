@@ -14,7 +14,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from tests.test_dist.test_ddp_sync import WORLD_SIZE, _free_port
+from tests.test_dist.test_ddp_sync import WORLD_SIZE, free_port
 
 GLOO_THREADS = ('pt_gloo_runloop', 'gloo_tcp_loop')
 
@@ -53,7 +53,7 @@ def _worker(rank, port, out_dir, collect):
 
 @pytest.mark.parametrize('collect', [True, False])
 def test_finish_distributed_joins_gloo_threads(tmp_path, collect):
-    mp.spawn(_worker, args=(_free_port(), str(tmp_path), collect),
+    mp.spawn(_worker, args=(free_port(), str(tmp_path), collect),
              nprocs=WORLD_SIZE, join=True)
     for rank in range(WORLD_SIZE):
         with open(tmp_path / f'rank{rank}.json') as f:

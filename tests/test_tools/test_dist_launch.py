@@ -5,11 +5,11 @@ test_launchers.py."""
 import os
 import os.path as osp
 import re
-import socket
 import subprocess
 import sys
 import time
 
+from mmsmmix.utils.dist import free_port  # noqa: F401 (used by others)
 from tests.conftest import REPO_ROOT
 from tests.test_tools.test_train_test_resume import SMMIX_CONFIG
 
@@ -21,12 +21,6 @@ SMALL = [
     'val_dataloader.dataset.indices=300',
     'default_hooks.logger.interval=1',
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def top1(output):

@@ -4,7 +4,7 @@ from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
 from mmsmmix.models.classifiers.compiled_forward import (CompiledForward,
-                                                         compile_forwards,
+                                                         compile_model,
                                                          options_text)
 
 
@@ -55,15 +55,12 @@ class CompileHook(Hook):
         model = wrapper.module if is_model_wrapper(wrapper) else wrapper
         if isinstance(vars(model).get('extract_feat'), CompiledForward):
             return  # already compiled (a second train() call)
-        if hasattr(model, 'compile_forwards'):
-            forward = model.compile_forwards(options)
-        elif hasattr(model, 'extract_feat') and hasattr(model, 'backbone'):
-            forward = compile_forwards(model, options)
-        else:
+        if not (hasattr(model, 'extract_feat') and hasattr(model, 'backbone')):
             runner.logger.warning(
                 f'compile={compile_cfg!r}: {type(model).__name__} has no '
                 'extract_feat to compile; training runs eagerly')
             return
+        forward = compile_model(model, options)
         runner.logger.info(
             f'compile: {forward.name} is compiled with torch.compile('
             f"{options_text(options) or 'defaults: inductor'}); the rest "

@@ -14,7 +14,6 @@ import os
 import os.path as osp
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import List, Tuple
 
+from mmsmmix.utils.dist import free_port
 from .files import read_result
 from .files import run_dir as run_path
 
@@ -104,13 +104,6 @@ class Launch:
                 f'--ntasks={self.processes}', f'--ntasks-per-node={per_node}',
                 '--kill-on-bad-exit=1', *self.srun_args, sys.executable,
                 '-u', *worker, '--launcher', 'slurm']
-
-
-def free_port() -> int:
-    """A TCP port free on this machine now (torchrun's rendezvous)."""
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def train_all(plan: dict, runs, work_dir: str, jobs: int, threads: int,

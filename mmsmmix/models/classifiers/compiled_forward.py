@@ -36,8 +36,8 @@ from mmengine.logging import MMLogger
 from torch.utils._pytree import tree_leaves
 
 __all__ = [
-    'CompiledForward', 'compile_forwards', 'numpy_scalars_to_python',
-    'options_text'
+    'CompiledForward', 'compile_forwards', 'compile_model',
+    'numpy_scalars_to_python', 'options_text'
 ]
 
 
@@ -339,3 +339,13 @@ def compile_forwards(model: nn.Module,
         name=f'{type(model).__name__}.extract_feat')
     model.extract_feat = forward
     return forward
+
+
+def compile_model(model: nn.Module,
+                  compile_cfg: Optional[dict] = None) -> CompiledForward:
+    """Compile a classifier's forwards: its own ``compile_forwards`` (a
+    ``MixImageClassifier``, whose warnings name the step's augment), else
+    :func:`compile_forwards` (e.g. MMPretrain's ``ImageClassifier``)."""
+    if hasattr(model, 'compile_forwards'):
+        return model.compile_forwards(compile_cfg)
+    return compile_forwards(model, compile_cfg)
