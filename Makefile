@@ -20,7 +20,7 @@ WHEELHOUSE ?= wheelhouse
 WHEEL_PYTHON ?=
 WHEEL_PLATFORM ?=
 
-.PHONY: install dense slurm demo test wheelhouse dist clean
+.PHONY: install dense slurm demo test guard wheelhouse dist clean
 
 install: $(VENV)/.installed $(FMNIST)
 
@@ -70,6 +70,14 @@ slurm:
 # CI runs this: the dense extra and Slurm are installed too, so no test skips.
 test: install dense slurm
 	$(PY) -m pytest
+
+# The numerics guard (tests/test_models/test_outputs_unchanged.py) with 1
+# and 2 threads, under this CPU's own kernels and under AVX2 ones (PyTorch,
+# MKL, oneDNN), so a portability break shows here before CI sees it.
+AVX2_ENV := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
+guard: install
+	$(PY) -m tests.test_models.test_outputs_unchanged --check --threads 1 2
+	$(AVX2_ENV) $(PY) -m tests.test_models.test_outputs_unchanged --check --threads 1 2
 
 # Every wheel mmsmmix[lite] needs except torch/torchvision, for offline
 # machines: pip install --no-index --find-links wheelhouse "mmsmmix[lite]"

@@ -29,7 +29,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--amp',
         action='store_true',
         help='mixed-precision training: float16 with loss scaling on '
-        'CUDA (AmpOptimWrapper), bfloat16 on CPUs (BFloat16AmpOptimWrapper); '
+        'CUDA (AmpOptimWrapper); on CPUs bfloat16 where the CPU computes it '
+        'natively (AVX512-BF16 or AMX), float32 elsewhere, where it would '
+        "be slower (BFloat16AmpOptimWrapper, enabled='auto'); "
         "the SMMix motivating pass stays float32 unless the config's "
         'motivating_dtype says otherwise')
     parser.add_argument(

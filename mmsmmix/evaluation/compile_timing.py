@@ -28,8 +28,8 @@ from mmsmmix.models.classifiers.compiled_forward import (compile_model,
                                                          options_text)
 from mmsmmix.registry import config_dir
 from mmsmmix.utils import markdown_table
-from .timing import (build_model, environment, loadavg, quartiles,
-                     real_batch, time_step)
+from .timing import (build_model, environment, instruction_set, loadavg,
+                     quartiles, real_batch, time_step)
 
 METHODS = ('nomix', 'mixup', 'cutmix', 'mixup-cutmix', 'resizemix', 'fmix',
            'transmix', 'mixpro', 'smmix', 'smmix-dm', 'rankmixup')
@@ -157,7 +157,8 @@ def report(r: dict, note: str = '') -> str:
         f"{env['date']}; torch {env['torch']}, mmpretrain "
         f"{env['mmpretrain']}, mmengine {env['mmengine']}, mmsmmix "
         f"{env['mmsmmix']}; {env['threads']} threads, {env['cpu']} "
-        f"({env['cpu_count']} CPUs; load average {env['loadavg_before']} "
+        f"({env['cpu_count']} CPUs, {instruction_set(env)}; load average "
+        f"{env['loadavg_before']} "
         f"before, {env['loadavg_after']} after). torch.compile("
         f"{env['compile']}) of the backbone (``compile_forwards``, as "
         "``compile=`` in a config); warm-up until "

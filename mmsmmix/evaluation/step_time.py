@@ -46,7 +46,7 @@ from mmsmmix.registry import config_dir
 from mmsmmix.utils import markdown_table
 from .timing import (TARGET_MIX_SHARE, TARGET_SMMIX_BF16_STEP_RATIO,
                      TARGET_SMMIX_STEP_RATIO, build_model, environment,
-                     loadavg, peak_rss_mib, quartiles, reset_peak_rss,
+                     instruction_set, loadavg, peak_rss_mib, quartiles, reset_peak_rss,
                      rss_mib, step_times, time_step)
 
 BASE_VARIANTS = ('nomix', 'mixup', 'cutmix', 'smmix', 'smmix_bf16')
@@ -329,12 +329,19 @@ def report(r: dict) -> str:
         f"{env['mmpretrain']}, mmengine {env['mmengine']}, mmsmmix "
         f"{env['mmsmmix']}, Python {env['python']}; {env['threads']} "
         f"intra-op / {env['interop_threads']} inter-op threads, "
-        f"{env['cpu']} ({env['cpu_count']} CPUs; load average "
+        f"{env['cpu']} ({env['cpu_count']} CPUs, {instruction_set(env)}; "
+        "load average "
         f"{env['loadavg_before']} before, {env['loadavg_after']} after "
         f"the timing). Median of {env['rounds']} round-robin rounds "
         f"after {env['warmup']} warm-up rounds, every variant in every "
         f"precision ({', '.join(precisions)}) in one process.\n"
     ]
+    if not env['cpu_bf16_native']:
+        lines.append(
+            'bfloat16 is emulated on this CPU: its bf16 figures (bf16 '
+            'training and the bf16 motivating pass) measure the emulation, '
+            "a slowdown; `enabled='auto'` / `motivating_dtype='auto'` stay "
+            'float32 here.\n')
     header = ['variant']
     for p in precisions:
         header += [f'{p} step (s)', f'{p} vs CutMix']

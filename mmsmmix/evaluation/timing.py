@@ -26,6 +26,7 @@ from mmengine.optim import OptimWrapper
 from mmpretrain.registry import DATASETS, MODELS
 
 from mmsmmix.engine import BFloat16AmpOptimWrapper
+from mmsmmix.utils.precision import cpu_capability, precision_support
 
 #: SMMix-branch step over CutMix step (DeiT-Tiny, CPU) the step-time
 #: benchmark aims below.
@@ -86,7 +87,18 @@ def environment() -> dict:
         interop_threads=torch.get_num_interop_threads(),
         cpu=cpu_name(),
         cpu_count=os.cpu_count(),
+        cpu_capability=cpu_capability(),
+        cpu_bf16_native=precision_support('cpu', 'bfloat16').native,
+        cpu_bf16=precision_support('cpu', 'bfloat16').detail,
         loadavg_before=loadavg())
+
+
+def instruction_set(env: dict) -> str:
+    """The CPU's kernel dispatch and bfloat16 support of an
+    :func:`environment`, for report headers."""
+    native = 'native' if env['cpu_bf16_native'] else 'emulated'
+    return (f"CPU capability {env['cpu_capability']}; bfloat16 {native} "
+            f"({env['cpu_bf16']})")
 
 
 def build_model(cfg, device: torch.device, lr: float = 1e-3,

@@ -65,8 +65,10 @@ AMP_WRAPPERS = ('AmpOptimWrapper', 'BFloat16AmpOptimWrapper')
 def amp_cfg(cfg: Config, cuda: bool = None) -> str:
     """Switch the config's optim wrapper to mixed precision (``--amp``):
     mmengine's ``AmpOptimWrapper`` with dynamic loss scaling on CUDA,
-    ``BFloat16AmpOptimWrapper`` otherwise (mmengine's refuses CPUs). A
-    config that already trains in mixed precision is left as it is.
+    ``BFloat16AmpOptimWrapper`` otherwise (mmengine's refuses CPUs), with
+    ``enabled='auto'``: bfloat16 only where the CPU computes it natively,
+    float32 where it would be emulated (and slower). A config that already
+    trains in mixed precision is left as it is.
 
     Args:
         cfg (Config): The run's config.
@@ -85,4 +87,5 @@ def amp_cfg(cfg: Config, cuda: bool = None) -> str:
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     else:
         cfg.optim_wrapper.type = 'BFloat16AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('enabled', 'auto')
     return cfg.optim_wrapper.type

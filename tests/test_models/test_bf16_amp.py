@@ -76,8 +76,9 @@ def test_guard_under_bfloat16(mode, batch):
 
 def test_amp_option_picks_the_wrapper_of_the_device():
     cfg = _config('smmix')
-    assert amp_cfg(copy.deepcopy(cfg), cuda=False) == \
-        'BFloat16AmpOptimWrapper'
+    cpu = copy.deepcopy(cfg)
+    assert amp_cfg(cpu, cuda=False) == 'BFloat16AmpOptimWrapper'
+    assert cpu.optim_wrapper.enabled == 'auto'  # bf16 only where native
     gpu = copy.deepcopy(cfg)
     assert amp_cfg(gpu, cuda=True) == 'AmpOptimWrapper'
     assert gpu.optim_wrapper.loss_scale == 'dynamic'

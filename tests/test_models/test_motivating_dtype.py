@@ -90,7 +90,7 @@ def test_bfloat16_scores_are_close_to_float32():
 
 def test_unknown_dtype_is_refused():
     with pytest.raises(ValueError, match=r"SMMix motivating_dtype must be "
-                       r"one of \['bfloat16', 'float16', 'float32'\], got "
+                       r"one of \['bfloat16', 'float16', 'float32', 'auto'\], got "
                        r"'half'"):
         SMMix(motivating_dtype='half')
 

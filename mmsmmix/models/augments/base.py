@@ -45,6 +45,7 @@ import torch
 
 from mmsmmix.models.probes import AttentionRecord
 from mmsmmix.utils import SyncedRandom
+from mmsmmix.utils.precision import precision_support, warn_if_emulated
 
 
 @dataclass
@@ -91,20 +92,36 @@ class MixResult:
 
 #: Precisions of a clean (motivating) pass: ``'float32'`` runs it outside
 #: any autocast (the official code); the others under autocast of that
-#: dtype on the inputs' device.
+#: dtype on the inputs' device. ``'auto'`` is bfloat16 where the device
+#: computes it natively, float32 elsewhere
+#: (:func:`mmsmmix.utils.precision.precision_support`).
 MOTIVATING_DTYPES = {
     'float32': torch.float32,
     'bfloat16': torch.bfloat16,
     'float16': torch.float16,
 }
+AUTO = 'auto'
 
 
-def check_motivating_dtype(owner: str, dtype: str) -> torch.dtype:
-    """The torch dtype of a ``motivating_dtype`` name (ValueError naming
-    ``owner`` and the choices otherwise)."""
-    if dtype not in MOTIVATING_DTYPES:
+def check_motivating_dtype(owner: str, dtype: str) -> str:
+    """Check a ``motivating_dtype`` name (ValueError naming ``owner`` and
+    the choices otherwise); a low precision that the Runner's device
+    emulates gets a one-line :class:`SlowPrecisionWarning`."""
+    choices = sorted(MOTIVATING_DTYPES) + [AUTO]
+    if dtype not in choices:
         raise ValueError(f'{owner} motivating_dtype must be one of '
-                         f'{sorted(MOTIVATING_DTYPES)}, got {dtype!r}')
+                         f'{choices}, got {dtype!r}')
+    if dtype not in ('float32', AUTO):
+        warn_if_emulated(f'{owner} motivating_dtype={dtype!r}', dtype)
+    return dtype
+
+
+def motivating_torch_dtype(dtype: str, device: str) -> torch.dtype:
+    """The torch dtype of a checked ``motivating_dtype`` name for a pass on
+    ``device`` (a device type); ``'auto'`` resolved there."""
+    if dtype == AUTO:
+        return torch.bfloat16 if precision_support(
+            device, 'bfloat16').native else torch.float32
     return MOTIVATING_DTYPES[dtype]
 
 

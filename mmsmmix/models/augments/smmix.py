@@ -10,7 +10,7 @@ from mmsmmix.ops import (ATTN_STATS, check_side_ratios, max_min_region_mix,
                          region_sizes, smooth_labels, token_grid_side)
 from mmsmmix.utils import check_finite_positive
 from .base import (MixAugment, MixContext, MixResult,
-                   check_motivating_dtype)
+                   check_motivating_dtype, motivating_torch_dtype)
 
 
 @BATCH_AUGMENTS.register_module()
@@ -45,10 +45,13 @@ class SMMix(MixAugment):
         motivating_dtype (str): Precision of the motivating pass:
             ``'float32'`` (official: outside any autocast), or
             ``'bfloat16'`` / ``'float16'`` (autocast on the inputs' device;
-            the attention map and the scores stay float32). A faster pass
-            whose windows can differ where attention scores tie closely
-            (README's benchmark: agreement with float32). Defaults to
-            'float32'.
+            the attention map and the scores stay float32), or ``'auto'``
+            (bfloat16 where the device computes it natively, float32
+            elsewhere). A faster pass where the hardware has the low
+            precision (a slower one elsewhere: a low precision the device
+            emulates is warned about when built), whose windows can differ
+            where attention scores tie closely (README's benchmark:
+            agreement with float32). Defaults to 'float32'.
         seed (int, optional): Seed of the branch/region draws; None takes the
             Runner's seed.
         score (str, optional): Former name of ``attn_stat`` (deprecated).
@@ -83,8 +86,8 @@ class SMMix(MixAugment):
             raise ValueError(f'SMMix attn_stat must be one of {ATTN_STATS}, '
                              f'got {attn_stat!r}')
         check_side_ratios(min_side_ratio, max_side_ratio)
-        self._clean_dtype = check_motivating_dtype('SMMix', motivating_dtype)
-        self.motivating_dtype = motivating_dtype
+        self.motivating_dtype = check_motivating_dtype(
+            'SMMix', motivating_dtype)
         self.switch_prob = switch_prob
         self.mixup_alpha = mixup_alpha
         self.label_smoothing = label_smoothing
@@ -127,8 +130,10 @@ class SMMix(MixAugment):
                 mixup(inputs, lam), mix_targets(score, lam, partner),
                 info=dict(branch='mixup', lam=lam))
 
-        logits, record = context.clean_forward(inputs, self.attn_stat,
-                                               self._clean_dtype)
+        logits, record = context.clean_forward(
+            inputs, self.attn_stat,
+            motivating_torch_dtype(self.motivating_dtype,
+                                   inputs.device.type))
         side = token_grid_side(record.grid, record.patch_size,
                                inputs.shape[-2:])
         patch_scores = patch_attention_score(record.attn, self.attn_stat,
