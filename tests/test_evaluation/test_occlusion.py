@@ -8,8 +8,6 @@ import argparse
 import json
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -20,6 +18,7 @@ from mmpretrain.registry import MODELS
 from mmsmmix.evaluation.robustness import (num_dropped, occlude,
                                            occlusion_mask, patch_order)
 from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
+from tests.tool_process import run_tool_process
 from tests.test_evaluation.runner_utils import (NUM_IMAGES, PREPROCESSOR,
                                                randomise_head, run_test,
                                                tiny_model)
@@ -246,14 +245,12 @@ def test_tool_occlusion_end_to_end(fmnist_root, tmp_path):
     ckpt = str(tmp_path / 'untrained.pth')
     save_checkpoint({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
     work_dir = tmp_path / 'work'
-    proc = subprocess.run([
-        sys.executable,
+    proc = run_tool_process(
         osp.join(REPO_ROOT, 'tools', 'test.py'),
         osp.join(FMNIST_CONFIGS, 'vit-mini-p7_nomix_1xb64_fmnist.py'), ckpt,
         '--work-dir', str(work_dir), '--occlusion', '0,0.5',
         '--cfg-options', f'test_dataloader.dataset.indices={NUM_IMAGES}',
-        f'test_dataloader.dataset.data_root={fmnist_root}'
-    ], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+        f'test_dataloader.dataset.data_root={fmnist_root}')
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]
     assert re.search(r'\| 0 \| 0/16 \| [0-9.]+ \|', output), output[-2000:]

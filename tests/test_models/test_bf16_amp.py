@@ -88,7 +88,7 @@ def test_amp_option_picks_the_wrapper_of_the_device():
 def test_train_tool_amp_on_cpu(fmnist_root, tmp_path):
     """``tools/train.py --amp`` on a machine without CUDA trains through the
     real Runner in bfloat16 (mmengine's AmpOptimWrapper would refuse)."""
-    from tests.test_tools.test_train_test_resume import run_tool, scalars
+    from tests.tool_process import run_tool, scalars
     assert not torch.cuda.is_available()
     work_dir = str(tmp_path / 'amp')
     run_tool('train.py', SUITE.methods['smmix'].config, '--amp',

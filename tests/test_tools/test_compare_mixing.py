@@ -1,14 +1,16 @@
-"""tools/benchmark/compare_mixing.py: --quick trains every method on real
-Fashion-MNIST and writes the table and chart; a second call resumes without
+"""tools/benchmark/compare_mixing.py: --quick trains four methods (plain,
+MMPretrain's, attention-guided, relabelled) on real Fashion-MNIST and
+writes the table and chart (every method's config trains through the
+Runner in test_mixing_train.py); a second call resumes without
 retraining; a suite of the user's own on another dataset; 2 processes per
 run; --collect of runs trained by tools/train.py; the summary maths against
 hand computations; the mixing-op timer leaves the model's forwards out."""
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
 import time
+import types
 
 import pytest
 import torch
@@ -16,6 +18,7 @@ from mmengine.config import Config
 from PIL import Image
 
 import mmsmmix  # noqa: F401
+from mmsmmix.evaluation import timing
 from mmsmmix.evaluation.comparison import (METHODS, Launch, cfg_options,
                                            check_methods, identify,
                                            load_suite, make_plan,
@@ -24,39 +27,42 @@ from mmsmmix.evaluation.comparison import (METHODS, Launch, cfg_options,
 from mmsmmix.evaluation.timing import (build_model, mixing_op_seconds,
                                        real_batch)
 from tests.conftest import REPO_ROOT
+from tests.tool_process import run_tool_process, start_tool_process
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'benchmark', 'compare_mixing.py')
 
 
 def _compare(*args, check=True, env=None):
-    proc = subprocess.run([sys.executable, TOOL, *args], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=600,
-                          env=env)
+    proc = run_tool_process(TOOL, *args, env=env)
     output = proc.stdout + proc.stderr
     if check:
         assert proc.returncode == 0, output[-4000:]
     return proc.returncode, output
 
 
+QUICK_METHODS = ('nomix', 'cutmix', 'transmix', 'smmix')
+
+
 @pytest.fixture(scope='module')
 def quick(fmnist_root, tmp_path_factory):
     work_dir = str(tmp_path_factory.mktemp('compare'))
-    _, output = _compare('--quick', '--work-dir', work_dir)
+    _, output = _compare('--quick', '--methods', ','.join(QUICK_METHODS),
+                         '--work-dir', work_dir)
     return work_dir, output
 
 
 @pytest.mark.slow
-def test_quick_trains_every_method_and_writes_table_and_chart(quick):
+def test_quick_trains_and_writes_table_and_chart(quick):
     work_dir, output = quick
     with open(osp.join(work_dir, 'comparison.md')) as f:
         table = f.read()
-    for label in METHODS.values():
-        assert f'| {label} | 1 |' in table
+    for method in QUICK_METHODS:
+        assert f'| {METHODS[method]} | 1 |' in table
     assert 'Best top-1:' in output and 'ETA' in output
     assert 'Mixing ops cost at most' in output
     with open(osp.join(work_dir, 'comparison.json')) as f:
         rows = json.load(f)['rows']
-    assert [r['method'] for r in rows] == list(METHODS)
+    assert [r['method'] for r in rows] == list(QUICK_METHODS)
     cutmix = next(r for r in rows if r['method'] == 'cutmix')
     assert cutmix['step_ratio'] == pytest.approx(1.0)
     assert all(0 <= r['top1'] <= 100 and r['mixing_share'] is not None
@@ -75,8 +81,9 @@ def test_second_call_resumes_without_retraining(quick):
     work_dir, _ = quick
     result = osp.join(work_dir, 'runs', 'smmix', 'seed0', 'result.json')
     before = os.stat(result).st_mtime_ns
-    _, output = _compare('--quick', '--work-dir', work_dir)
-    assert '11 of 11 runs already finished; training 0' in output
+    _, output = _compare('--quick', '--methods', ','.join(QUICK_METHODS),
+                         '--work-dir', work_dir)
+    assert '4 of 4 runs already finished; training 0' in output
     assert 'started' not in output
     assert os.stat(result).st_mtime_ns == before
     _, output = _compare('--quick', '--work-dir', work_dir, '--report-only')
@@ -181,27 +188,36 @@ def test_cfg_options_apply_the_setting():
     assert cfg.train_cfg.val_begin > cfg.train_cfg.max_epochs
 
 
-def test_mixing_op_time_leaves_the_forwards_out(fmnist_root):
+def test_mixing_op_time_leaves_the_forwards_out(fmnist_root, monkeypatch):
+    """On a fake clock that only the forwards and the augment's own work
+    advance, the mixing-op time is exactly the augment's own share."""
     suite = load_suite('fashion_mnist')
     cfg = Config.fromfile(suite.methods['rankmixup'].config)
     cfg.merge_from_dict(cfg_options(suite.setting('quick'), seed=0, epochs=1))
     model, _ = build_model(cfg, torch.device('cpu'))
     data = real_batch(cfg.train_dataloader.dataset, 8)
-    baseline = mixing_op_seconds(model, model.augments[0], data,
-                                 torch.device('cpu'))
-    slow = model.extract_feat
+    clock = types.SimpleNamespace(now=0.)
+    monkeypatch.setattr(timing, 'time', types.SimpleNamespace(
+        perf_counter=lambda: clock.now))
+    forward, augment = model.extract_feat, model.augments[0]
+    mix = augment.mix
 
     def slow_extract_feat(*args, **kwargs):
-        time.sleep(1.0)
-        return slow(*args, **kwargs)
+        clock.now += 1000.
+        return forward(*args, **kwargs)
+
+    def mix_taking_7s(*args, **kwargs):
+        clock.now += 7.
+        return mix(*args, **kwargs)
 
     model.extract_feat = slow_extract_feat
-    # RankMixup's op forwards the mixed batches, and the dispatch forwards
-    # the returned (clean) batch: 2 s of sleeping in forwards, which would
-    # all be counted if the timer did not leave the forwards out.
-    seconds = mixing_op_seconds(model, model.augments[0], data,
-                                torch.device('cpu'))
-    assert seconds < baseline + 1.0
+    augment.mix = mix_taking_7s
+    # RankMixup's op forwards the mixed batches and the dispatch forwards
+    # the returned (clean) batch: thousands of fake seconds in forwards,
+    # none of which may be counted.
+    seconds = mixing_op_seconds(model, augment, data, torch.device('cpu'))
+    assert clock.now > 2000
+    assert seconds == 7.
     assert model.extract_feat is slow_extract_feat  # restored
 
 
@@ -231,33 +247,31 @@ def test_locked_work_dir_and_no_orphans_after_kill_9(fmnist_root, tmp_path):
     holder; ``kill -9`` of the coordinator takes its worker with it; the
     rerun takes the lock over and resumes the interrupted run."""
     work_dir = str(tmp_path / 'cmp')
-    args = [sys.executable, TOOL, '--quick', '--methods', 'smmix', '--epochs',
-            '6', '--train-images', '1024', '--work-dir', work_dir]
-    coordinator = subprocess.Popen(args, cwd=REPO_ROOT,
-                                   stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True)
+    args = ['--quick', '--methods', 'smmix', '--epochs', '4',
+            '--train-images', '1024', '--work-dir', work_dir]
+    coordinator = start_tool_process(TOOL, *args)
     run_dir = osp.join(work_dir, 'runs', 'smmix', 'seed0')
     deadline = time.time() + 300
     while not osp.isfile(osp.join(run_dir, 'epoch_1.pth')):
         assert coordinator.poll() is None and time.time() < deadline
-        time.sleep(0.5)
+        time.sleep(0.2)
     workers = _workers_of(work_dir)
     assert len(workers) == 1
 
-    code, output = _compare(*args[2:], check=False)
+    code, output = _compare(*args, check=False)
     assert code != 0
     assert f'is in use by another comparison (pid {coordinator.pid})' in \
         output
 
     coordinator.kill()  # SIGKILL: no handler runs
-    coordinator.wait()
+    assert coordinator.wait().returncode == -9
     deadline = time.time() + 60  # the kernel's SIGTERM, then its exit
     while _workers_of(work_dir):
         assert time.time() < deadline, 'the worker outlived its coordinator'
         time.sleep(0.5)
     assert not osp.isfile(osp.join(run_dir, 'result.json'))
 
-    _, output = _compare(*args[2:])
+    _, output = _compare(*args)
     assert '0 of 1 runs already finished; training 1' in output
     log = open(osp.join(run_dir, 'run.log')).read()
     assert 'resumed' in log.lower() or 'load checkpoint' in log.lower()
@@ -395,11 +409,10 @@ def test_collect_gives_the_table_of_own_runs(quick, tmp_path):
     options = cfg_options(plan['setting'], seed=0, epochs=1)
     trained = str(tmp_path / 'trained')
     threads = str(max(1, (os.cpu_count() or 1) // 2))  # as the workers
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'),
-         plan['configs']['smmix'], '--work-dir', trained, '--cfg-options',
-         *[f'{k}={v}' for k, v in options.items()]],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+    proc = run_tool_process(
+        osp.join(REPO_ROOT, 'tools', 'train.py'), plan['configs']['smmix'],
+        '--work-dir', trained, '--cfg-options',
+        *[f'{k}={v}' for k, v in options.items()],
         env=dict(os.environ, OMP_NUM_THREADS=threads,
                  CUDA_VISIBLE_DEVICES=''))
     assert proc.returncode == 0, proc.stderr[-3000:]

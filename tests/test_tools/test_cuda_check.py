@@ -3,24 +3,21 @@ trains, refuses a NaN batch and reloads; the report times them against
 CutMix. And the check fails when what it checks is broken."""
 import json
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
 
 from mmsmmix.evaluation.cuda_check import run_check, tiny_setting
 from tests.conftest import REPO_ROOT
+from tests.tool_process import run_tool_process
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'benchmark', 'cuda_check.py')
 
 
 def test_tiny_check_on_cpu(tmp_path):
     out = tmp_path / 'check.json'
-    proc = subprocess.run([
-        sys.executable, TOOL, '--tiny', '--device', 'cpu', '--json',
-        str(out)
-    ], capture_output=True, text=True, timeout=600)
+    proc = run_tool_process(TOOL, '--tiny', '--device', 'cpu', '--json',
+                            str(out))
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     assert proc.stdout.strip().endswith('cuda_check: PASSED')
     result = json.loads(out.read_text())
@@ -51,7 +48,6 @@ def test_check_fails_when_the_guard_lets_nan_through():
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='a GPU is here')
 def test_no_cuda_is_said():
-    proc = subprocess.run([sys.executable, TOOL], capture_output=True,
-                          text=True, timeout=300)
+    proc = run_tool_process(TOOL)
     assert proc.returncode == 1
     assert 'cuda_check: no CUDA device here' in proc.stderr

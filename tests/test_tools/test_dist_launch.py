@@ -11,7 +11,7 @@ import time
 
 from mmsmmix.utils.dist import free_port  # noqa: F401 (used by others)
 from tests.conftest import REPO_ROOT
-from tests.test_tools.test_train_test_resume import SMMIX_CONFIG
+from tests.tool_process import SMMIX_CONFIG
 
 SMALL = [
     'train_cfg.max_epochs=1',

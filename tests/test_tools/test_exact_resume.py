@@ -13,7 +13,8 @@ import torch
 
 from mmsmmix.utils import load_local_checkpoint
 from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
-from tests.test_tools.test_dist_launch import free_port
+from mmsmmix.utils import free_port
+from tests.tool_process import run_tool_process
 
 ITERS_PER_EPOCH = 5
 EPOCHS = 3
@@ -33,7 +34,8 @@ def _config(tmp_path, hooks: str) -> str:
 
 
 def _train(config, work_dir, workers, *extra, procs=1):
-    """tools/train.py, or tools/train.sh with ``procs`` CPU processes."""
+    """tools/train.py (a forked process), or tools/train.sh with
+    ``procs`` CPU processes."""
     options = [
         f'train_dataloader.dataset.indices={ITERS_PER_EPOCH * 32}',
         'train_dataloader.batch_size=32',
@@ -44,14 +46,14 @@ def _train(config, work_dir, workers, *extra, procs=1):
     ]
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)
     if procs == 1:
-        command = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'),
-                   config]
-    else:
-        # Different seeds per rank, so each rank's generators differ.
-        options.append('randomness.diff_rank_seed=True')
-        env.update(PYTHON=sys.executable, PORT=str(free_port()))
-        command = ['bash', osp.join(REPO_ROOT, 'tools', 'train.sh'), config,
-                   str(procs)]
+        return run_tool_process(
+            osp.join(REPO_ROOT, 'tools', 'train.py'), config, '--work-dir',
+            str(work_dir), *extra, '--cfg-options', *options, env=env)
+    # Different seeds per rank, so each rank's generators differ.
+    options.append('randomness.diff_rank_seed=True')
+    env.update(PYTHON=sys.executable, PORT=str(free_port()))
+    command = ['bash', osp.join(REPO_ROOT, 'tools', 'train.sh'), config,
+               str(procs)]
     return subprocess.run(
         command + ['--work-dir', str(work_dir), *extra, '--cfg-options',
                    *options],

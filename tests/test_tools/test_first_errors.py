@@ -3,8 +3,6 @@ an official SMMix release given to the tools unconverted, a config whose
 dataset folder is missing, a config path that does not exist."""
 import argparse
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import timm
@@ -15,15 +13,14 @@ from mmpretrain.registry import MODELS
 from mmsmmix.utils import CheckpointMismatchError, load_weights
 
 from tests.conftest import REPO_ROOT
-from tests.test_tools.test_train_test_resume import SMALL, SMMIX_CONFIG
+from tests.tool_process import SMALL, SMMIX_CONFIG, run_tool_process
 
 CONVERTER = 'tools/model_converters/smmix2mmsmmix.py'
 
 
 def run(tool, *args, cwd=REPO_ROOT):
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO_ROOT, 'tools', tool), *args],
-        cwd=cwd, capture_output=True, text=True, timeout=600)
+    proc = run_tool_process(osp.join(REPO_ROOT, 'tools', tool), *args,
+                            cwd=cwd)
     return proc.returncode, proc.stderr
 
 

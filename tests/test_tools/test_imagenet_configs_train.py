@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.test_tools.test_train_test_resume import run_tool
+from tests.tool_process import run_tool
 
 
 @pytest.fixture(scope='module')

@@ -14,7 +14,7 @@ import torch
 from tests.conftest import REPO_ROOT
 from tests.slurm_cluster import slurm_cluster, unavailable
 from tests.test_tools.test_dist_launch import SMALL, free_port, top1
-from tests.test_tools.test_train_test_resume import SMMIX_CONFIG, run_tool
+from tests.tool_process import SMMIX_CONFIG, run_tool
 
 TOOLS = osp.join(REPO_ROOT, 'tools')
 

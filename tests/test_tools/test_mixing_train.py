@@ -1,17 +1,20 @@
-"""Each mixing method trains a few iterations through tools/train.py on real
-Fashion-MNIST (the Runner in a fresh process)."""
+"""Each mixing method's Fashion-MNIST config trains a few iterations
+through tools/train.py on real Fashion-MNIST (the Runner in a process of
+its own); SMMix's is trained in test_train_test_resume.py."""
 import os.path as osp
 import re
 
 import pytest
 
 from tests.conftest import FMNIST_CONFIGS
-from tests.test_tools.test_train_test_resume import SMALL, run_tool
+from tests.tool_process import SMALL, run_tool
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('name',
-                         ['fmix', 'smmix-dm', 'transmix', 'mixpro', 'rankmixup'])
+@pytest.mark.parametrize('name', [
+    'nomix', 'mixup', 'cutmix', 'mixup-cutmix', 'resizemix', 'fmix',
+    'smmix-dm', 'transmix', 'mixpro', 'rankmixup'
+])
 def test_method_trains_through_the_runner(fmnist_root, tmp_path, name):
     config = osp.join(FMNIST_CONFIGS, f'vit-mini-p7_{name}_1xb64_fmnist.py')
     output = run_tool('train.py', config, '--work-dir', str(tmp_path),

@@ -13,8 +13,7 @@ from mmsmmix.models.converters import (convert_to_dense,
 from mmsmmix.utils import CheckpointFileError, CheckpointMismatchError
 from tests.conftest import REPO_ROOT
 from tests.test_configs.test_deit_configs import _build
-from tests.test_tools.test_train_test_resume import (run_tool,
-                                                     run_tool_failing)
+from tests.tool_process import run_tool, run_tool_failing
 
 SMMIX = osp.join(REPO_ROOT, 'configs', 'smmix')
 CONVERT = osp.join('model_converters', 'mmsmmix2dense.py')

@@ -2,8 +2,6 @@
 checkpoints (random weights) give our converted models the same logits."""
 import argparse
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import timm
@@ -14,6 +12,7 @@ from mmsmmix.models.converters import (convert_official_smmix,
 from mmsmmix.utils import (CheckpointFileError, CheckpointMismatchError,
                            load_weights)
 from tests.conftest import REPO_ROOT
+from tests.tool_process import run_tool_process
 from tests.test_configs.test_deit_configs import _build, _load
 from tests.test_models.test_pvt_v1 import DEPTHS, _pvt, official_keys
 
@@ -36,8 +35,7 @@ def _release(model_state, path):
 
 
 def _convert(src, dst):
-    proc = subprocess.run([sys.executable, TOOL, src, str(dst)],
-                          capture_output=True, text=True, timeout=300)
+    proc = run_tool_process(TOOL, src, str(dst))
     return proc.returncode, proc.stdout + proc.stderr
 
 

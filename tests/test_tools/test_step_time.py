@@ -3,8 +3,6 @@ one short run reports every number it promises, with the CPU's instruction
 set and bfloat16 support (no timing limits or speed relations: only that
 the measurement is complete and its arithmetic consistent)."""
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -15,7 +13,7 @@ from mmsmmix.evaluation.comparison import load_suite
 from mmsmmix.evaluation.step_time import (SUITE_VARIANTS, VARIANTS,
                                           variant_config)
 from mmsmmix.evaluation.timing import build_model
-from tests.conftest import REPO_ROOT
+from tests.tool_process import run_tool_process
 
 
 def test_variants_are_the_smmix_configs():
@@ -53,12 +51,10 @@ def test_suite_variants_are_the_methods_imagenet_configs_on_deit_tiny():
 def test_one_short_run_reports_everything(tmp_path):
     out = tmp_path / 'step_time.json'
     variants = ['cutmix', 'smmix', 'smmix_bf16']
-    proc = subprocess.run(
-        [sys.executable, 'tools/benchmark/step_time.py', '--rounds', '1',
-         '--warmup', '0', '--batch-size', '2', '--mix-reps', '1',
-         '--threads', '1', '--no-memory', '--variants', ','.join(variants),
-         '--json', str(out)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    proc = run_tool_process(
+        'tools/benchmark/step_time.py', '--rounds', '1', '--warmup', '0',
+        '--batch-size', '2', '--mix-reps', '1', '--threads', '1',
+        '--no-memory', '--variants', ','.join(variants), '--json', str(out))
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result['precisions'] == ['fp32', 'bf16']
@@ -95,12 +91,9 @@ def test_one_short_run_reports_everything(tmp_path):
                  'SMMix-branch step', 'with the bf16 motivating pass',
                  'mixing', 'bf16 / fp32'):
         assert line in proc.stdout
-    bad = subprocess.run(
-        [sys.executable, 'tools/benchmark/step_time.py', '--rounds', '0'],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    bad = run_tool_process('tools/benchmark/step_time.py', '--rounds', '0')
     assert bad.returncode == 2 and '--rounds must be >= 1' in bad.stderr
-    bad = subprocess.run(
-        [sys.executable, 'tools/benchmark/step_time.py', '--precision',
-         'fp16'], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    bad = run_tool_process('tools/benchmark/step_time.py', '--precision',
+                           'fp16')
     assert bad.returncode == 2 and "--precision: choose from fp32, bf16, " \
         "got 'fp16'" in bad.stderr

@@ -3,54 +3,15 @@
 Each tool runs in its own process through the real mmengine Runner, on a
 small slice of the real data.
 """
-import glob
-import json
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import pytest
 import torch
 
 from mmsmmix.utils import load_local_checkpoint
-from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
-
-SMMIX_CONFIG = osp.join(FMNIST_CONFIGS, 'vit-mini-p7_smmix_1xb64_fmnist.py')
-ITERS_PER_EPOCH = 10
-SMALL = [
-    f'train_dataloader.dataset.indices={ITERS_PER_EPOCH * 32}',
-    'train_dataloader.batch_size=32',
-    'train_dataloader.num_workers=0',
-    'train_dataloader.persistent_workers=False',
-    'val_dataloader.dataset.indices=200',
-    'val_dataloader.num_workers=0',
-    'val_dataloader.persistent_workers=False',
-    'test_dataloader.dataset.indices=200',
-    'test_dataloader.num_workers=0',
-    'test_dataloader.persistent_workers=False',
-    'default_hooks.logger.interval=2',
-]
-
-
-def run_tool(tool, *args):
-    """Run tools/<tool>.py in a fresh process; return its output."""
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO_ROOT, 'tools', tool), *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-4000:]
-    return output
-
-
-def scalars(work_dir):
-    """The training log records written by the Runner (vis_data)."""
-    (path, ) = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
-    with open(path) as f:
-        return [json.loads(line) for line in f]
+from tests.tool_process import (ITERS_PER_EPOCH, SMALL, SMMIX_CONFIG,
+                                run_tool, run_tool_failing, scalars)
 
 
 @pytest.fixture(scope='module')
@@ -113,16 +74,6 @@ def test_resume_continues_iterations_and_optimizer(trained, tmp_path):
     }
     assert max(steps) == 2 * ITERS_PER_EPOCH
     assert max(first_steps) == ITERS_PER_EPOCH
-
-
-def run_tool_failing(tool, *args):
-    """Run tools/<tool>.py expecting failure; return its output."""
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO_ROOT, 'tools', tool), *args],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0, output[-4000:]
-    return output
 
 
 @pytest.fixture(scope='module')
