@@ -12,7 +12,9 @@ What a fork cannot give, tests keep in real subprocesses: settings read
 when torch is imported (``ATEN_CPU_CAPABILITY`` and the like; only
 ``OMP_NUM_THREADS`` is applied here, as torch's thread count), the
 imports themselves (what an import error or a missing package says), and
-launchers (``dist_train.sh``, torchrun, srun), which start fresh Pythons.
+launchers (``dist_train.sh``, torchrun, srun), which start fresh Pythons;
+:func:`run_tool_ranks` starts the ranks of a distributed run as torchrun
+would, for tests about what the ranks do rather than how they start.
 """
 import multiprocessing
 import os
@@ -127,6 +129,27 @@ def run_tool_process(path: str, *args: str, cwd: str = REPO_ROOT,
     code (negative: killed by that signal), stdout and stderr, as
     ``subprocess.run`` would return them."""
     return start_tool_process(path, *args, cwd=cwd, env=env).wait(timeout)
+
+
+def run_tool_ranks(path: str, *args: str, ranks: int = 2,
+                   env: Optional[Dict[str, str]] = None,
+                   timeout: float = 600) -> list:
+    """``python path *args --launcher pytorch`` as ``ranks`` forked
+    processes with the environment torchrun gives its workers (rank, world
+    size, a free rendezvous port on this machine); their results, by rank.
+    The launchers themselves are tested with fresh Pythons
+    (``test_launchers.py``)."""
+    from mmsmmix.utils import free_port
+    env = dict(os.environ if env is None else env)
+    env.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()),
+               WORLD_SIZE=str(ranks), LOCAL_WORLD_SIZE=str(ranks))
+    procs = [
+        start_tool_process(path, *args, '--launcher', 'pytorch',
+                           env=dict(env, RANK=str(rank),
+                                    LOCAL_RANK=str(rank)))
+        for rank in range(ranks)
+    ]
+    return [proc.wait(timeout) for proc in procs]
 
 
 def run_tool(tool: str, *args: str, **kwargs) -> str:

@@ -97,8 +97,7 @@ def instruction_set(env: dict) -> str:
     """The CPU's kernel dispatch and bfloat16 support of an
     :func:`environment`, for report headers."""
     native = 'native' if env['cpu_bf16_native'] else 'emulated'
-    return (f"CPU capability {env['cpu_capability']}; bfloat16 {native} "
-            f"({env['cpu_bf16']})")
+    return f"{env['cpu_bf16']}: bfloat16 {native}"
 
 
 def build_model(cfg, device: torch.device, lr: float = 1e-3,

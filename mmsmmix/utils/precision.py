@@ -4,10 +4,10 @@ choice that uses it only there.
 bfloat16 autocast is a speed-up only where the hardware computes it: CUDA
 GPUs of compute capability 8.0 and newer, x86 CPUs with AVX512-BF16 or AMX
 under PyTorch's AVX-512 kernels. Elsewhere every bfloat16 tensor is
-converted in software and autocast is a slowdown: on a 2-core AMD EPYC
-with AVX2 only, bfloat16 training took 15x and the bfloat16 SMMix
-motivating pass 7x the float32 time (README, Benchmark). The same holds for
-float16 on CPUs without AMX-FP16.
+converted in software and autocast is a slowdown: with AVX2 kernels,
+bfloat16 training took 14 to 16x and the bfloat16 SMMix motivating pass 5
+to 7x the float32 time (README, Precision). The same holds for float16 on
+CPUs without AMX-FP16.
 """
 import functools
 import os
@@ -24,8 +24,8 @@ _ONEDNN_BF16_ISAS = ('AVX512_CORE_BF16', 'AVX512_CORE_FP16',
                      'AVX512_CORE_AMX', 'AVX512_CORE_AMX_FP16', 'AVX10_1_512',
                      'AVX10_1_512_AMX', 'AVX10_1_512_AMX_FP16',
                      'AVX10_2_512', 'AVX10_2_512_AMX_2', 'ALL', 'DEFAULT')
-#: Measured bfloat16 / float32 time on an AVX2 CPU (README, Benchmark).
-SLOWDOWN = '7x (SMMix motivating pass) to 15x (training step)'
+#: Measured bfloat16 / float32 time with AVX2 kernels (README, Precision).
+SLOWDOWN = '5x (SMMix motivating pass) to 15x (training step)'
 
 
 class SlowPrecisionWarning(UserWarning):

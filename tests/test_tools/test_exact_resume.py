@@ -6,15 +6,13 @@ import os
 import os.path as osp
 import shutil
 import subprocess
-import sys
 
 import pytest
 import torch
 
 from mmsmmix.utils import load_local_checkpoint
 from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
-from mmsmmix.utils import free_port
-from tests.tool_process import run_tool_process
+from tests.tool_process import run_tool_process, run_tool_ranks
 
 ITERS_PER_EPOCH = 5
 EPOCHS = 3
@@ -34,8 +32,9 @@ def _config(tmp_path, hooks: str) -> str:
 
 
 def _train(config, work_dir, workers, *extra, procs=1):
-    """tools/train.py (a forked process), or tools/train.sh with
-    ``procs`` CPU processes."""
+    """tools/train.py in a process of its own, or in ``procs`` CPU
+    processes (gloo) started as torchrun starts them: its exit code (the
+    first failing rank's), stdout and stderr (of rank 0)."""
     options = [
         f'train_dataloader.dataset.indices={ITERS_PER_EPOCH * 32}',
         'train_dataloader.batch_size=32',
@@ -45,19 +44,18 @@ def _train(config, work_dir, workers, *extra, procs=1):
         f'train_cfg.max_epochs={EPOCHS}', 'train_cfg.val_interval=1'
     ]
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+    tool = osp.join(REPO_ROOT, 'tools', 'train.py')
     if procs == 1:
-        return run_tool_process(
-            osp.join(REPO_ROOT, 'tools', 'train.py'), config, '--work-dir',
-            str(work_dir), *extra, '--cfg-options', *options, env=env)
+        return run_tool_process(tool, config, '--work-dir', str(work_dir),
+                                *extra, '--cfg-options', *options, env=env)
     # Different seeds per rank, so each rank's generators differ.
     options.append('randomness.diff_rank_seed=True')
-    env.update(PYTHON=sys.executable, PORT=str(free_port()))
-    command = ['bash', osp.join(REPO_ROOT, 'tools', 'train.sh'), config,
-               str(procs)]
-    return subprocess.run(
-        command + ['--work-dir', str(work_dir), *extra, '--cfg-options',
-                   *options],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    ranks = run_tool_ranks(tool, config, '--work-dir', str(work_dir), *extra,
+                           '--cfg-options', *options, ranks=procs, env=env)
+    failed = [proc.returncode for proc in ranks if proc.returncode]
+    return subprocess.CompletedProcess(ranks[0].args, failed[0] if failed
+                                       else 0, ranks[0].stdout,
+                                       ranks[0].stderr)
 
 
 def _final(work_dir):

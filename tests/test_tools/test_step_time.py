@@ -86,7 +86,9 @@ def test_one_short_run_reports_everything(tmp_path):
     assert env['cpu_capability'] == torch.backends.cpu.get_cpu_capability()
     assert isinstance(env['cpu_bf16_native'], bool) and env['cpu_bf16']
     header = proc.stdout.split('\n|')[0]
-    assert f"CPU capability {env['cpu_capability']}; bfloat16 " in header
+    native = 'native' if env['cpu_bf16_native'] else 'emulated'
+    assert f"CPU capability {env['cpu_capability']}" in header
+    assert f'bfloat16 {native}' in header
     for line in ('| SMMix branch |', '| SMMix branch, bf16 motivating pass',
                  'SMMix-branch step', 'with the bf16 motivating pass',
                  'mixing', 'bf16 / fp32'):

@@ -53,14 +53,17 @@ def cpu(monkeypatch):
 @pytest.mark.skipif(not os.path.isfile('/proc/cpuinfo'),
                     reason='reads /proc/cpuinfo (Linux)')
 def test_detection_agrees_with_the_cpu_flags():
-    """Native iff PyTorch dispatches AVX-512 kernels and the CPU lists
-    avx512_bf16 or amx_tile (read here from /proc/cpuinfo, not torch)."""
-    if any(os.environ.get(k) for k in ('ONEDNN_MAX_CPU_ISA',
-                                       'DNNL_MAX_CPU_ISA')):
-        pytest.skip('a oneDNN ISA cap is set')
+    """Native iff PyTorch dispatches AVX-512 kernels, the CPU lists
+    avx512_bf16 or amx_tile (read here from /proc/cpuinfo, not torch) and
+    no oneDNN cap below its bfloat16 ISAs is set."""
     flags = _cpuinfo_flags()
+    cap = (os.environ.get('ONEDNN_MAX_CPU_ISA')
+           or os.environ.get('DNNL_MAX_CPU_ISA') or 'ALL').upper()
+    onednn_bf16 = cap in ('ALL', 'DEFAULT') or any(
+        part in cap for part in ('BF16', 'AMX', 'FP16', 'AVX10'))
     expected = (torch.backends.cpu.get_cpu_capability().startswith('AVX512')
-                and bool(flags & {'avx512_bf16', 'amx_tile'}))
+                and bool(flags & {'avx512_bf16', 'amx_tile'})
+                and onednn_bf16)
     support = precision_support('cpu', 'bfloat16')
     assert support.native == expected, support
     assert torch.backends.cpu.get_cpu_capability() in support.detail
@@ -196,3 +199,26 @@ def test_bad_choices_are_refused():
     with pytest.raises(ValueError, match="dtype must be 'bfloat16' or "
                        "'float16', got 'float8'"):
         precision.precision_support('cpu', 'float8')
+
+
+def test_benchmark_headers_name_the_instruction_set():
+    """What every benchmark records: the CPU's kernel dispatch and whether
+    bfloat16 is native there, in its JSON and in its report's header."""
+    from mmsmmix.evaluation import compile_timing
+    from mmsmmix.evaluation.timing import environment
+    env = environment()
+    support = precision_support('cpu', 'bfloat16')
+    assert env['cpu_capability'] == torch.backends.cpu.get_cpu_capability()
+    assert env['cpu_bf16_native'] is support.native
+    assert env['cpu_bf16'] == support.detail
+    env.update(batch_size=64, rounds=1, compile='defaults', settle=3,
+               max_warmup=30, loadavg_after='0')
+    warmup = dict(settled=True, graphs=1, steps=3, seconds=1.)
+    report = compile_timing.report(dict(
+        env=env, methods=['cutmix'], graphs_compiled_while_timing=0,
+        results=dict(cutmix=dict(eager_s=1., compiled_s=.9, ratio=.9,
+                                 ratio_iqr=(.9, .9), warmup=warmup,
+                                 fell_back=False))))
+    header = report.split('\n|')[0]
+    native = 'native' if support.native else 'emulated'
+    assert f'{support.detail}: bfloat16 {native}' in header
