@@ -197,3 +197,20 @@ def scalars(work_dir: str) -> list:
     (path, ) = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
     with open(path) as f:
         return [json.loads(line) for line in f]
+
+
+#: A one-epoch run on 256 images for the launcher tests, evaluated on 300.
+LAUNCH_SMALL = [
+    'train_cfg.max_epochs=1',
+    'train_dataloader.dataset.indices=256',
+    'train_dataloader.batch_size=32',
+    'test_dataloader.dataset.indices=300',
+    'val_dataloader.dataset.indices=300',
+    'default_hooks.logger.interval=1',
+]
+
+
+def top1(output: str) -> float:
+    """The last top-1 a Runner logged."""
+    import re
+    return float(re.findall(r'accuracy/top1: ([0-9.]+)', output)[-1])

@@ -46,8 +46,8 @@ from mmsmmix.registry import config_dir
 from mmsmmix.utils import markdown_table
 from .timing import (TARGET_MIX_SHARE, TARGET_SMMIX_BF16_STEP_RATIO,
                      TARGET_SMMIX_STEP_RATIO, build_model, environment,
-                     instruction_set, loadavg, peak_rss_mib, quartiles, reset_peak_rss,
-                     rss_mib, step_times, time_step)
+                     instruction_set, loadavg, peak_rss_mib, quartiles,
+                     reset_peak_rss, rss_mib, step_times, time_step)
 
 BASE_VARIANTS = ('nomix', 'mixup', 'cutmix', 'smmix', 'smmix_bf16')
 SUITE_VARIANTS = ('mixup_cutmix', 'resizemix', 'fmix', 'transmix', 'mixpro',

@@ -29,9 +29,8 @@ from mmpretrain.registry import MODELS
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from mmsmmix.utils import load_local_checkpoint
+from mmsmmix.utils import free_port, load_local_checkpoint
 from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
-from tests.test_tools.test_dist_launch import free_port
 
 SMMIX_BASE = 'fashion_mnist/vit-mini-p7_smmix_1xb64_fmnist.py'
 USER_CONFIG = f"""_base_ = ['mmsmmix::{SMMIX_BASE}']

@@ -350,7 +350,8 @@ def test_guard_catches_a_changed_coefficient(golden, method, perturb):
         model.head.loss_module.loss_weight *= 1 + 1e-4
     else:
         model.augments[0].loss.loss_weight *= 1 + 1e-4
-    assert check(golden, method, model), f'{method}: {perturb} changed by 1e-4 went unnoticed'
+    assert check(golden, method, model), \
+        f'{method}: {perturb} changed by 1e-4 went unnoticed'
 
 
 @pytest.mark.parametrize('dispatch', ['default', 'avx2'])

@@ -4,27 +4,12 @@ config ends the launch. The launchers' normal runs are tested in
 test_launchers.py."""
 import os
 import os.path as osp
-import re
 import subprocess
 import sys
-import time
 
-from mmsmmix.utils.dist import free_port  # noqa: F401 (used by others)
+from mmsmmix.utils import free_port
 from tests.conftest import REPO_ROOT
-from tests.tool_process import SMMIX_CONFIG
-
-SMALL = [
-    'train_cfg.max_epochs=1',
-    'train_dataloader.dataset.indices=256',
-    'train_dataloader.batch_size=32',
-    'test_dataloader.dataset.indices=300',
-    'val_dataloader.dataset.indices=300',
-    'default_hooks.logger.interval=1',
-]
-
-
-def top1(output):
-    return float(re.findall(r'accuracy/top1: ([0-9.]+)', output)[-1])
+from tests.tool_process import LAUNCH_SMALL, SMMIX_CONFIG
 
 
 def test_frozen_rank_times_out_as_configured(fmnist_root, tmp_path):
@@ -43,13 +28,11 @@ def test_frozen_rank_times_out_as_configured(fmnist_root, tmp_path):
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
     proc = subprocess.run(
         ['bash', osp.join(REPO_ROOT, 'tools', 'train.sh'), str(config), '2',
-         '--work-dir', str(tmp_path / 'work'), '--cfg-options', *SMALL],
+         '--work-dir', str(tmp_path / 'work'), '--cfg-options', *LAUNCH_SMALL],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
-    ended = time.time()
     assert proc.returncode != 0
-    waited = ended - float(stamp.read_text())
-    # Not before the timeout (it was the timeout that ended the wait), and
-    # well before torch's 30-minute default.
-    assert timeout - 1 < waited < timeout + 40, waited
+    assert stamp.exists()  # rank 1 froze
+    # gloo names the wait it gave up: the config's, not torch's 30 minutes
+    # (no clock is read here: the message says which timeout ended it).
     output = proc.stdout + proc.stderr
-    assert re.search(r'[Tt]imed? ?out', output), output[-3000:]
+    assert f'Timed out waiting {timeout * 1000}ms' in output, output[-3000:]

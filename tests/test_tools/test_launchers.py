@@ -11,10 +11,11 @@ import sys
 import pytest
 import torch
 
+from mmsmmix.utils import free_port
 from tests.conftest import REPO_ROOT
 from tests.slurm_cluster import slurm_cluster, unavailable
-from tests.test_tools.test_dist_launch import SMALL, free_port, top1
-from tests.tool_process import SMMIX_CONFIG, run_tool
+from tests.tool_process import LAUNCH_SMALL as SMALL
+from tests.tool_process import SMMIX_CONFIG, run_tool, top1
 
 TOOLS = osp.join(REPO_ROOT, 'tools')
 
