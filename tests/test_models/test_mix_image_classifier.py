@@ -222,16 +222,17 @@ def test_smmix_with_resnet_raises_at_build():
                 train_cfg=dict(augments=dict(type='SMMix'))))
 
 
-def test_smmix_in_plain_image_classifier_raises_at_train_step():
-    """In a plain ImageClassifier SMMix runs in the data preprocessor,
-    without the model: train_step raises TypeError naming the fix."""
-    model = MODELS.build(
-        dict(
-            type='ImageClassifier',
-            backbone=tiny_vit_cfg(),
-            head=copy.deepcopy(HEAD),
-            data_preprocessor=dict(num_classes=NUM_CLASSES),
-            train_cfg=dict(augments=dict(type='SMMix'))))
-    model.train()
-    with pytest.raises(TypeError, match='MixImageClassifier'):
-        model.train_step(_data(), _sgd(model))
+def test_smmix_in_plain_image_classifier_is_refused_when_built():
+    """In a plain ImageClassifier SMMix would run in the data preprocessor,
+    without the model: refused when the model is built, naming the fix."""
+    with pytest.raises(TypeError, match=r"SMMix cannot run as a plain batch "
+                       r"augment \(built by MMPretrain's data preprocessor "
+                       r'.*\): the forward of the model it runs while mixing '
+                       r"would be lost. Set model.type='MixImageClassifier'"):
+        MODELS.build(
+            dict(
+                type='ImageClassifier',
+                backbone=tiny_vit_cfg(),
+                head=copy.deepcopy(HEAD),
+                data_preprocessor=dict(num_classes=NUM_CLASSES),
+                train_cfg=dict(augments=dict(type='SMMix'))))

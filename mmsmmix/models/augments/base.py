@@ -38,6 +38,7 @@ A new method is one subclass::
             lam = 1 - half / inputs.shape[-1]  # the image's own share
             return MixResult(mixed, mix_targets(targets, lam, targets[index]))
 """
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Tuple
 
@@ -161,12 +162,57 @@ class MixContext:
         raise NotImplementedError
 
 
-class MixAugment:
+def _built_by_mmpretrain_data_preprocessor() -> bool:
+    """Whether the object under construction is being built by MMPretrain's
+    ``RandomBatchAugment`` (``data_preprocessor.batch_augments``): the only
+    place MMPretrain builds batch augments, found by its code object among
+    the calling frames."""
+    from mmpretrain.models.utils.batch_augments import RandomBatchAugment
+    code = RandomBatchAugment.__init__.__code__
+    frame = inspect.currentframe()
+    try:
+        for _ in range(12):
+            if frame is None:
+                return False
+            if frame.f_code is code:
+                return True
+            frame = frame.f_back
+        return False
+    finally:
+        del frame
+
+
+class _RefusedWhereLost(type):
+    """Metaclass of :class:`MixAugment`: once an augment is built, refuse
+    it if MMPretrain's data preprocessor built it and the plain call would
+    lose part of the method (:meth:`MixAugment.plain_call_loss`)."""
+
+    def __call__(cls, *args, **kwargs):
+        augment = super().__call__(*args, **kwargs)
+        lost = augment.plain_call_loss()
+        if lost and _built_by_mmpretrain_data_preprocessor():
+            raise augment.plain_call_error(
+                lost, "built by MMPretrain's data preprocessor from "
+                'data_preprocessor.batch_augments, or from '
+                'train_cfg.augments of a classifier that is not a '
+                'MixImageClassifier')
+        return augment
+
+
+class MixAugment(metaclass=_RefusedWhereLost):
     """Base of every batch augment that ``MixImageClassifier`` runs.
 
     Subclasses call ``super().__init__(seed)``, implement :meth:`mix` and
     draw from ``self.random`` (or declare other streams in
     :meth:`random_streams`).
+
+    MMPretrain's plain batch-augment call (``aug(inputs, scores)``, from
+    ``data_preprocessor.batch_augments`` of any classifier) gets only the
+    mixed images and targets. An augment for which that would lose part of
+    the method (it runs the model, relabels from the training forward,
+    hands extras to the head or adds loss terms) says so in
+    :meth:`plain_call_loss` and is refused there: when MMPretrain's data
+    preprocessor builds it, and when it is called so.
     """
 
     #: Whether :meth:`mix` needs a :class:`MixContext`.
@@ -214,25 +260,43 @@ class MixAugment:
         """
         raise NotImplementedError
 
+    def plain_call_loss(self) -> Optional[str]:
+        """What MMPretrain's plain call (images and targets only) would lose
+        of this method, or None if it runs there whole. By default: the
+        model, for an augment that ``uses_model``."""
+        if self.uses_model:
+            return 'the forward of the model it runs while mixing'
+        return None
+
+    def plain_call_error(self, lost: str, where: str) -> TypeError:
+        """The one error of an augment refused on the plain path."""
+        return TypeError(
+            f'{self.name} cannot run as a plain batch augment ({where}): '
+            f'{lost} would be lost. Set model.type=\'MixImageClassifier\' '
+            'and put it in model.train_cfg.augments')
+
     def __call__(self, inputs: torch.Tensor,
                  batch_score: torch.Tensor) -> Tuple[torch.Tensor,
                                                      torch.Tensor]:
-        """MMPretrain's batch-augment call, for model-free augments (e.g. in
-        ``data_preprocessor.batch_augments``)."""
-        if self.uses_model:
-            raise self._needs_model()
+        """MMPretrain's batch-augment call, for augments that lose nothing
+        there (:meth:`plain_call_loss`); the others raise TypeError."""
+        where = 'aug(inputs, scores)'
+        lost = self.plain_call_loss()
+        if lost:
+            raise self.plain_call_error(lost, where)
         result = self.mix(inputs, batch_score)
+        extras = [name for name, given in (
+            ('its relabelling from the training forward', result.relabel),
+            ("its head's extra inputs", result.head_kwargs),
+            ('its extra loss terms', result.loss_terms)) if given]
+        if extras:  # a subclass that did not declare it
+            raise self.plain_call_error(' and '.join(extras), where)
         return result.inputs, result.targets
 
     def require_context(self, context: Optional[MixContext]) -> MixContext:
         """``context``, or a clear error if the model was not given."""
         if context is None:
-            raise self._needs_model()
+            raise self.plain_call_error(
+                'the forward of the model it runs while mixing',
+                'mix() without the model')
         return context
-
-    def _needs_model(self) -> TypeError:
-        return TypeError(
-            f'{type(self).__name__} needs the model: set model.type='
-            "'MixImageClassifier' and put it in model.train_cfg.augments "
-            '(it cannot run as a data_preprocessor batch_augment of a plain '
-            'ImageClassifier)')

@@ -42,6 +42,11 @@ class TransMix(MixAugment):
         check_finite_positive('TransMix', 'alpha', alpha)
         self.alpha = alpha
 
+    def plain_call_loss(self) -> str:
+        """The plain call would train CutMix: no forward to relabel from."""
+        return ('its relabelling from the attention of the training forward '
+                "(the batch would train on CutMix's area labels)")
+
 
     def mix(self,
             inputs: torch.Tensor,
