@@ -1,10 +1,10 @@
 """Steady-state training-step time, compiled over eager, of every
 Fashion-MNIST method.
 
-For each method, two models are built from its config
-(``configs/fashion_mnist/vit-mini-p7_<method>_1xb64_fmnist.py``) with the
-same weights and seeds: one eager, one whose forwards are compiled as
-``compile=`` does in training
+For each method, two models are built from its config in the
+Fashion-MNIST comparison suite (``configs/compare_mixing/fashion_mnist.py``)
+with the same weights and seeds: one eager, one whose forwards are
+compiled as ``compile=`` does in training
 (:func:`~mmsmmix.models.classifiers.compile_forwards`, Inductor by
 default). The compiled model is warmed up until its compiling is done
 (``settle`` steps in a row without a new graph, at most ``max_warmup``);
@@ -26,21 +26,23 @@ from mmengine.config import Config
 
 from mmsmmix.models.classifiers.compiled_forward import (compile_model,
                                                          options_text)
-from mmsmmix.registry import config_dir
+from mmsmmix.datasets import first_training_batch
 from mmsmmix.utils import markdown_table
+from .comparison import load_suite
 from .timing import (build_model, environment, instruction_set, loadavg,
-                     quartiles, real_batch, time_step)
+                     quartiles, time_step)
 
-METHODS = ('nomix', 'mixup', 'cutmix', 'mixup-cutmix', 'resizemix', 'fmix',
-           'transmix', 'mixpro', 'smmix', 'smmix-dm', 'rankmixup')
-CONFIG = 'fashion_mnist/vit-mini-p7_{}_1xb64_fmnist.py'
+#: The methods of the Fashion-MNIST comparison suite, whose configs are
+#: timed (the suite is the one list of methods).
+SUITE = 'fashion_mnist'
+METHODS = tuple(load_suite(SUITE).methods)
 
 
 def method_config(method: str) -> Config:
-    """The Fashion-MNIST config of ``method``."""
+    """The Fashion-MNIST config of ``method`` (the suite's)."""
     if method not in METHODS:
         raise ValueError(f'method must be one of {METHODS}, got {method!r}')
-    return Config.fromfile(f'{config_dir()}/{CONFIG.format(method)}')
+    return Config.fromfile(load_suite(SUITE).methods[method].config)
 
 
 def graphs_compiled() -> int:
@@ -83,7 +85,7 @@ def run(methods: Sequence[str] = METHODS,
     for method in methods:
         cfg = method_config(method)
         if data is None:
-            data = real_batch(cfg.train_dataloader.dataset, batch_size)
+            data = first_training_batch(cfg, batch_size)
         eager = build_model(cfg, device)
         compiled = build_model(cfg, device)
         forwards[method] = compile_model(compiled[0], compile_cfg)

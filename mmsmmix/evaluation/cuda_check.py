@@ -36,10 +36,21 @@ from mmsmmix.registry import config_dir
 from mmsmmix.utils import load_weights
 from .timing import build_model, step_times
 
+#: The checked methods (names of the comparison suites, which give their
+#: configs): CutMix, the reference, and the methods whose mixing runs the
+#: model or reads attention; ``smmix_bf16`` is SMMix with its motivating
+#: pass in bfloat16 (the SMMix config and :data:`BF16_PASS`).
 METHODS = ('cutmix', 'smmix', 'smmix_bf16', 'transmix', 'mixpro',
            'rankmixup')
-#: SMMix with its motivating pass in bfloat16: the SMMix config and this.
 BF16_PASS = {'model.train_cfg.augments.motivating_dtype': 'bfloat16'}
+
+
+def suite_configs(suite: str) -> Dict[str, str]:
+    """method -> config of every checked method, from a comparison suite
+    (``smmix_bf16``: SMMix's)."""
+    from .comparison import load_suite
+    methods = load_suite(suite).methods
+    return {m: methods[m.replace('_bf16', '')].config for m in METHODS}
 
 
 @dataclass
@@ -67,21 +78,11 @@ class CheckSetting:
 def deit_small_setting(batch_size: int = 64,
                        iters: int = 30,
                        rounds: int = 10) -> CheckSetting:
-    """The DeiT-S configs of the paper's recipes at 224 px."""
+    """The DeiT-S ImageNet configs of the methods at 224 px (the
+    ``imagenet_deit-s`` comparison suite)."""
     return CheckSetting(
-        configs=dict(
-            cutmix='smmix/deit-small_mixup-cutmix_4xb256_in1k.py',
-            smmix='smmix/deit-small_smmix_4xb256_in1k.py',
-            smmix_bf16='smmix/deit-small_smmix_4xb256_in1k.py',
-            transmix='mixing/deit-small_transmix_4xb256_in1k.py',
-            mixpro='mixing/deit-small_mixpro_4xb256_in1k.py',
-            rankmixup='mixing/deit-small_rankmixup_4xb256_in1k.py'),
-        # The baseline config switches Mixup / CutMix; CutMix alone here.
-        overrides=dict(
-            cutmix={
-                'model.train_cfg.augments': [dict(type='CutMix', alpha=1.0)]
-            },
-            smmix_bf16=BF16_PASS),
+        configs=suite_configs('imagenet_deit-s'),
+        overrides=dict(smmix_bf16=BF16_PASS),
         image_shape=(3, 224, 224),
         batch_size=batch_size,
         iters=iters,
@@ -89,13 +90,10 @@ def deit_small_setting(batch_size: int = 64,
 
 
 def tiny_setting() -> CheckSetting:
-    """The 4-layer Fashion-MNIST ViT: seconds on a CPU."""
+    """The 4-layer Fashion-MNIST ViT (the ``fashion_mnist`` suite):
+    seconds on a CPU."""
     return CheckSetting(
-        configs={
-            m: f"fashion_mnist/vit-mini-p7_{m.replace('_bf16', '')}"
-            '_1xb64_fmnist.py'
-            for m in METHODS
-        },
+        configs=suite_configs('fashion_mnist'),
         overrides=dict(smmix_bf16=BF16_PASS),
         image_shape=(1, 28, 28),
         batch_size=8,

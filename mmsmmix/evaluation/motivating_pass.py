@@ -1,30 +1,15 @@
 """How often SMMix's windows from a low-precision motivating pass are the
 windows of the official float32 pass (``SMMix(motivating_dtype=...)``)."""
-import copy
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, List, Optional
 
 import torch
 from mmengine.config import Config
-from mmengine.dataset import pseudo_collate
-from mmpretrain.registry import DATASETS
 
+from mmsmmix.datasets import first_training_batches
 from mmsmmix.ops import (max_min_region_mix, patch_attention_score,
                          region_sizes)
 from mmsmmix.utils import load_weights
 from .timing import build_model
-
-
-def training_batches(cfg: Config, images: int,
-                     batch_size: int) -> Iterator[dict]:
-    """The first ``images`` training samples of ``cfg`` (its train
-    pipeline), collated in batches."""
-    dataset = DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
-    if images > len(dataset):
-        raise ValueError(f'--images {images}: the training set has '
-                         f'{len(dataset)} images')
-    for start in range(0, images, batch_size):
-        stop = min(start + batch_size, images)
-        yield pseudo_collate([dataset[i] for i in range(start, stop)])
 
 
 def window_agreement(cfg: Config,
@@ -53,7 +38,7 @@ def window_agreement(cfg: Config,
     same: Dict[int, int] = {}
     seen, worst = 0, 0.
     sides: List[int] = []
-    for data in training_batches(cfg, images, batch_size):
+    for data in first_training_batches(cfg, images, batch_size):
         inputs = model.data_preprocessor(data, True)['inputs']
         scores = []
         for pass_dtype in (torch.float32, dtype):

@@ -44,28 +44,29 @@ from mmsmmix.ops import (max_min_region_mix, patch_attention_score,
                          region_sizes, smooth_labels)
 from mmsmmix.registry import config_dir
 from mmsmmix.utils import markdown_table
+from .comparison import load_suite
 from .timing import (TARGET_MIX_SHARE, TARGET_SMMIX_BF16_STEP_RATIO,
                      TARGET_SMMIX_STEP_RATIO, build_model, environment,
                      instruction_set, loadavg, peak_rss_mib, quartiles,
                      reset_peak_rss, rss_mib, step_times, time_step)
 
-BASE_VARIANTS = ('nomix', 'mixup', 'cutmix', 'smmix', 'smmix_bf16')
-SUITE_VARIANTS = ('mixup_cutmix', 'resizemix', 'fmix', 'transmix', 'mixpro',
-                  'smmix_dm', 'rankmixup')
-VARIANTS = BASE_VARIANTS + SUITE_VARIANTS
-LABELS = dict(
+#: Variants built from configs/smmix/ (DeiT-Tiny's own baseline and SMMix
+#: configs), with their labels: SMMix every step, and with a bf16 pass.
+BASE_LABELS = dict(
     nomix='no mixing',
     mixup='Mixup (MMPretrain)',
     cutmix='CutMix (MMPretrain)',
     smmix='SMMix branch',
-    smmix_bf16='SMMix branch, bf16 motivating pass',
-    mixup_cutmix='Mixup + CutMix',
-    resizemix='ResizeMix',
-    fmix='FMix (+ Mixup)',
-    transmix='TransMix (+ Mixup)',
-    mixpro='MixPro',
-    smmix_dm='SMMix + DM (+ Mixup)',
-    rankmixup='RankMixup')
+    smmix_bf16='SMMix branch, bf16 motivating pass')
+BASE_VARIANTS = tuple(BASE_LABELS)
+#: Every other method of the ``imagenet_deit-s`` comparison suite, at its
+#: configured branch probabilities, labelled as the suite labels it.
+SUITE = 'imagenet_deit-s'
+SUITE_VARIANTS = tuple(m for m in load_suite(SUITE).methods
+                       if m not in BASE_LABELS)
+VARIANTS = BASE_VARIANTS + SUITE_VARIANTS
+LABELS = dict(BASE_LABELS, **{
+    m: load_suite(SUITE).methods[m].label for m in SUITE_VARIANTS})
 PRECISIONS = ('fp32', 'bf16')
 BASELINE_CONFIG = 'smmix/deit-tiny_mixup-cutmix_4xb256_in1k.py'
 SMMIX_CONFIG = 'smmix/deit-tiny_smmix_4xb256_in1k.py'
@@ -78,9 +79,7 @@ def variant_config(variant: str) -> Config:
         raise ValueError(f'variant must be one of {VARIANTS}, got '
                          f'{variant!r}')
     if variant in SUITE_VARIANTS:
-        from .comparison import load_suite
-        cfg = Config.fromfile(
-            load_suite('imagenet_deit-s').methods[variant].config)
+        cfg = Config.fromfile(load_suite(SUITE).methods[variant].config)
         cfg.model.backbone.arch = 'deit-tiny'
         cfg.model.head.in_channels = 192
         return cfg

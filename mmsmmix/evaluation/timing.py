@@ -20,10 +20,9 @@ import time
 from typing import Dict, List
 
 import torch
-from mmengine.dataset import pseudo_collate
 from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper
-from mmpretrain.registry import DATASETS, MODELS
+from mmpretrain.registry import MODELS
 
 from mmsmmix.engine import BFloat16AmpOptimWrapper
 from mmsmmix.utils.precision import cpu_capability, precision_support
@@ -134,12 +133,6 @@ def quartiles(values: List[float]) -> tuple:
         return values[0], values[0]
     q = statistics.quantiles(values, n=4, method='inclusive')
     return q[0], q[2]
-
-
-def real_batch(dataset_cfg: dict, batch_size: int) -> dict:
-    """The first ``batch_size`` samples of a dataset config, collated."""
-    dataset = DATASETS.build(copy.deepcopy(dataset_cfg))
-    return pseudo_collate([dataset[i] for i in range(batch_size)])
 
 
 def time_step(model, optim, data: dict, device: torch.device) -> float:

@@ -11,7 +11,8 @@ from mmengine.config import Config
 
 import mmsmmix  # noqa: F401
 from mmsmmix.evaluation.comparison import load_suite
-from mmsmmix.evaluation.timing import build_model, real_batch
+from mmsmmix.datasets import first_training_batch
+from mmsmmix.evaluation.timing import build_model
 from mmsmmix.utils.runner_args import amp_cfg
 
 SUITE = load_suite('fashion_mnist')
@@ -26,7 +27,7 @@ def _config(method, **train_cfg):
 
 @pytest.fixture(scope='module')
 def batch(fmnist_root):
-    return real_batch(_config('nomix').train_dataloader.dataset, 8)
+    return first_training_batch(_config('nomix'), 8)
 
 
 def _weights(model):

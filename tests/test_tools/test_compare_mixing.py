@@ -24,8 +24,8 @@ from mmsmmix.evaluation.comparison import (METHODS, Launch, cfg_options,
                                            load_suite, make_plan,
                                            markdown_table, summarise,
                                            verdict)
-from mmsmmix.evaluation.timing import (build_model, mixing_op_seconds,
-                                       real_batch)
+from mmsmmix.datasets import first_training_batch
+from mmsmmix.evaluation.timing import build_model, mixing_op_seconds
 from tests.conftest import REPO_ROOT
 from tests.tool_process import run_tool_process, start_tool_process
 
@@ -195,7 +195,7 @@ def test_mixing_op_time_leaves_the_forwards_out(fmnist_root, monkeypatch):
     cfg = Config.fromfile(suite.methods['rankmixup'].config)
     cfg.merge_from_dict(cfg_options(suite.setting('quick'), seed=0, epochs=1))
     model, _ = build_model(cfg, torch.device('cpu'))
-    data = real_batch(cfg.train_dataloader.dataset, 8)
+    data = first_training_batch(cfg, 8)
     clock = types.SimpleNamespace(now=0.)
     monkeypatch.setattr(timing, 'time', types.SimpleNamespace(
         perf_counter=lambda: clock.now))

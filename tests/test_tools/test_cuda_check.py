@@ -7,7 +7,10 @@ import os.path as osp
 import pytest
 import torch
 
-from mmsmmix.evaluation.cuda_check import run_check, tiny_setting
+from mmsmmix.evaluation.comparison import METHODS as SUITE_METHODS
+from mmsmmix.evaluation.comparison import load_suite
+from mmsmmix.evaluation.cuda_check import (METHODS, deit_small_setting,
+                                           run_check, tiny_setting)
 from tests.conftest import REPO_ROOT
 from tests.tool_process import run_tool_process
 
@@ -23,8 +26,7 @@ def test_tiny_check_on_cpu(tmp_path):
     result = json.loads(out.read_text())
     assert result['amp'] is False
     methods = [c['method'] for c in result['checks']]
-    assert methods == ['cutmix', 'smmix', 'smmix_bf16', 'transmix', 'mixpro',
-                       'rankmixup']
+    assert methods == list(METHODS)
     for check in result['checks']:
         assert len(check['losses']) == 3
         assert check['nan_refused'].startswith('non-finite inputs')
@@ -51,3 +53,16 @@ def test_no_cuda_is_said():
     proc = run_tool_process(TOOL)
     assert proc.returncode == 1
     assert 'cuda_check: no CUDA device here' in proc.stderr
+
+
+def test_checked_methods_are_the_suites():
+    """The checked methods are comparison-suite names (one spelling), with
+    their suites' configs: Fashion-MNIST for --tiny, DeiT-S otherwise."""
+    assert {m.replace('_bf16', '') for m in METHODS} <= set(SUITE_METHODS)
+    for setting, suite in ((tiny_setting(), 'fashion_mnist'),
+                           (deit_small_setting(), 'imagenet_deit-s')):
+        methods = load_suite(suite).methods
+        for m in METHODS:
+            assert setting.configs[m] == methods[m.replace('_bf16', '')] \
+                .config
+        assert set(setting.overrides) == {'smmix_bf16'}

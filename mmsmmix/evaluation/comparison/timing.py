@@ -6,7 +6,8 @@ from typing import Optional
 
 import torch
 
-from ..timing import build_model, mixing_op_seconds, real_batch, step_times
+from mmsmmix.datasets import first_training_batch
+from ..timing import build_model, mixing_op_seconds, step_times
 from .files import TIMING_FILE, read_json, write_json
 from .plan import REFERENCE, run_config
 
@@ -36,8 +37,8 @@ def measure_timing(plan: dict) -> dict:
         cfg = run_config(plan, method, 0)
         models[method] = build_model(cfg, device)
         if data is None:
-            data = real_batch(cfg.train_dataloader.dataset,
-                              cfg.train_dataloader.batch_size)
+            data = first_training_batch(cfg,
+                                        cfg.train_dataloader.batch_size)
     times = step_times(models, data, device, setting['timing_rounds'],
                        setting['timing_warmup'])
     mixing = {}
