@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
@@ -191,6 +192,89 @@ def test_reference_pairing_drops_term_at_half_and_below_eps(lam):
                                                  reduction_override='none')
         assert per_sample[:2].tolist() == pytest.approx(expected, rel=1e-6)
         assert per_sample[0].item() > soft_ce[0] + 0.1
+
+
+def _reference_loss(pred, y_a, y_b, lam, eta):
+    """OpenMixup, transcribed: ClsMixupHead's mixed label and eta weights
+    (eta_weight mode 'both', lam_scale_mode 'pow', lam_thr 1, lam_idx 1),
+    then soft_mix_cross_entropy (no smoothing, no class weight), mean over
+    the batch (avg_factor N)."""
+    k = pred.size(1)
+    label = lam * F.one_hot(y_a, k) + (1 - lam) * F.one_hot(y_b, k)
+    eta_weight = [eta * lam, eta * (1 - lam)]
+    _eps = 1e-3
+    n = label.size(0)
+    mask_one = (label > _eps).sum(dim=-1)
+    mix_num = max(mask_one)
+    mask_one = mask_one >= mix_num
+    pred_one, label_one = pred[~mask_one], label[~mask_one]
+    pred, label = pred[mask_one], label[mask_one]
+    bs, cls_num = label.size()
+    mask_lam_k = label > _eps
+    lam_k = label[0, label[0, :] > _eps]
+    loss = (-label * F.log_softmax(pred, dim=-1)).sum(dim=-1)
+    if len(set(lam_k.numpy())) == lam_k.size(0) and lam_k.size(0) > 1:
+        for i in range(lam_k.size(0)):
+            mask_lam_i = (label == lam_k[i]) | ~mask_lam_k
+            pred_lam_i = pred.reshape([1, bs, -1])[:, mask_lam_i].reshape(
+                [-1, cls_num + 1 - lam_k.size(0)])
+            label_lam_i = label.reshape([1, bs, -1])[:, mask_lam_i].reshape(
+                [-1, cls_num + 1 - lam_k.size(0)])
+            label_lam_i = (label_lam_i > 0).type(torch.float)
+            loss_global = -label_lam_i * F.log_softmax(pred_lam_i, dim=-1)
+            loss += eta_weight[i] * loss_global.sum(dim=-1)
+    loss = loss.sum() / n
+    if len(label_one):
+        loss += (-label_one * F.log_softmax(pred_one, dim=-1)).sum() / n
+    return loss
+
+
+@pytest.mark.parametrize('lam', [0.5 + 4e-6, 0.5 - 4e-6, 0.5 + 2e-7, 0.5,
+                                 0.7])
+@pytest.mark.parametrize('owns,partners', [([3, 0, 1], [1, 2, 1]),
+                                           ([1, 2, 0], [3, 0, 0])])
+def test_reference_pairing_equals_reference_near_half(lam, owns, partners):
+    # The reference drops the decoupled term only when the first mixed
+    # row's two label values are exactly equal (set(lam_k)), so a lam a few
+    # 1e-6 from 0.5 keeps it, with its class-order pairing.
+    y_a, y_b = torch.tensor(owns), torch.tensor(partners)
+    expected = _reference_loss(LOGITS, y_a, y_b, lam, eta=0.5)
+    labels = lam * F.one_hot(y_a, 4) + (1 - lam) * F.one_hot(y_b, 4)
+    got = DecoupledMixupLoss(eta=0.5, pairing='reference')(
+        LOGITS, labels, own_label=y_a)
+    assert got.item() == pytest.approx(expected.item(), rel=1e-6)
+    soft_ce = -(labels * LOGITS.log_softmax(1)).sum(1).mean()
+    if lam == 0.5:
+        assert got.item() == pytest.approx(soft_ce.item(), rel=1e-6)
+    else:  # the term is there, and it is not small
+        assert got.item() > soft_ce.item() + 0.2
+
+
+@pytest.mark.parametrize('eps', [0., 0.1])
+def test_reference_pairing_keeps_term_at_half_plus_4e_6_by_hand(eps):
+    # lam = 0.5 + 4e-6: rows 0 and 1 mixed (row 0's own class 3 > partner
+    # 1: eta*lam goes to the lower class, the partner, in every row), row 2
+    # class 1 with itself. The term is kept: soft CE + eta*(1-lam) on the
+    # own class (partner dropped) + eta*lam on the partner (own dropped).
+    lam, eta, k = 0.5 + 4e-6, 0.5, 4
+    owns, partners = [3, 0, 1], [1, 2, 1]
+    pure = _batch(owns, partners, lam)
+    smoothed = pure * (1 - eps) + eps / k
+    expected = []
+    for i in range(3):
+        row, label = LOGITS[i].tolist(), smoothed[i].tolist()
+        pairs = [] if owns[i] == partners[i] else [
+            (owns[i], partners[i], 1 - lam), (partners[i], owns[i], lam)]
+        expected.append(_by_hand(row, label, pairs, eta))
+    got = DecoupledMixupLoss(eta=eta, label_smoothing=eps,
+                             pairing='reference')(
+        LOGITS, smoothed, own_label=torch.tensor(owns),
+        reduction_override='none')
+    assert got.tolist() == pytest.approx(expected, rel=1e-6)
+    # What dropping the term (the old 1e-5 tolerance) would give instead.
+    soft_ce = [_soft_ce(LOGITS[i].tolist(), smoothed[i].tolist())
+               for i in range(3)]
+    assert expected[0] - soft_ce[0] > 0.4
 
 
 def test_reference_pairing_refuses_per_sample_lam():

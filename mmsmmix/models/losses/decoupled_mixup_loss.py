@@ -10,8 +10,9 @@ PAIRINGS = ('per_sample', 'reference')
 # The reference's ``_eps``: a class is "in the mix" when its (unsmoothed)
 # label exceeds it.
 _REF_EPS = 1e-3
-# How close two label values must be to count as equal (the reference
-# compares exactly; undoing label smoothing leaves float rounding).
+# How close two rows' label values must be to count as one batch lam
+# (undoing label smoothing leaves float rounding). The lam = 0.5 test is
+# exact, as the reference's.
 _TOL = 1e-5
 
 
@@ -54,7 +55,9 @@ class DecoupledMixupLoss(nn.Module):
       on the lower-index class of that row, and the two weights are swapped
       for the whole batch whenever its own class has the larger index. This
       is a bug, as is the second one kept here: the decoupled term is dropped
-      when the two mixed values are equal (``lam = 0.5``) or when only one
+      when the first mixed row's two label values are exactly equal (the
+      reference's ``len(set(lam_k))`` test, i.e. ``lam = 0.5`` up to
+      float32 rounding; at ``lam = 0.5 + 4e-6`` it is kept) or when only one
       class is above ``1e-3`` (``min(lam, 1 - lam) <= 1e-3``). Rows mixed
       with their own class get the soft cross-entropy alone, as there. It
       needs each image's own class: ``requires_own_label`` is True, so
@@ -133,7 +136,8 @@ class DecoupledMixupLoss(nn.Module):
         if self.pairing == 'per_sample':
             loss = self._add_per_sample(loss, logits, pure)
         else:
-            loss = self._add_reference(loss, logits, pure, own_label)
+            loss = self._add_reference(loss, logits, label, pure,
+                                       own_label)
 
         if weight is not None:
             loss = loss * weight.float()
@@ -160,7 +164,7 @@ class DecoupledMixupLoss(nn.Module):
         return loss
 
     def _add_reference(self, loss: torch.Tensor, logits: torch.Tensor,
-                       pure: torch.Tensor,
+                       label: torch.Tensor, pure: torch.Tensor,
                        own_label: Optional[torch.Tensor]) -> torch.Tensor:
         """Add the decoupled term paired as OpenMixup's code pairs it."""
         above = pure > _REF_EPS
@@ -199,7 +203,7 @@ class DecoupledMixupLoss(nn.Module):
         first = int(mixed.nonzero()[0])
         values0 = pure[first, above[first]].detach()  # class-index order
         lam = pure[first, own_label[first]].detach()
-        top_val, top_cls = pure.topk(2, dim=1)
+        top_val = pure.topk(2, dim=1).values
         high, low = values0.max(), values0.min()
         off = ((top_val[:, 0] - high).abs() > _TOL) | (
             (top_val[:, 1] - low).abs() > _TOL)
@@ -209,14 +213,18 @@ class DecoupledMixupLoss(nn.Module):
                 'batch (every mixed row carrying the same two label values, '
                 "as in the reference); this batch has per-sample lam: use "
                 "pairing='per_sample'")
-        if (values0[0] - values0[1]).abs() <= _TOL:
-            # lam = 0.5: the reference's set(lam_k) has one value, term skipped
+        # The label values as given (smoothed or not): exact comparisons and
+        # the order of the two classes, which undoing smoothing could round.
+        given0 = label[first, above[first]].detach()
+        if given0[0] == given0[1]:
+            # The reference's set(lam_k) has one value: term skipped.
             return loss
+        top_cls = label.topk(2, dim=1).indices
         # eta_weight = [eta * lam, eta * (1 - lam)] goes to values0[0],
         # values0[1] in that order: swapped when the own class of the first
         # mixed row has the larger index.
         weights = (self.eta * lam, self.eta * (1 - lam))
-        if values0[0] > values0[1]:
+        if given0[0] > given0[1]:
             w_high, w_low = weights
         else:
             w_low, w_high = weights
