@@ -72,6 +72,15 @@ def config_dir() -> str:
     return osp.join(osp.dirname(package_dir()), 'configs')
 
 
+def tools_dir() -> str:
+    """The command-line tools: the installed package's ``.mim/tools``, or
+    the checkout's ``tools/``."""
+    mim = osp.join(package_dir(), '.mim', 'tools')
+    if osp.isdir(mim):
+        return mim
+    return osp.join(osp.dirname(package_dir()), 'tools')
+
+
 def register_config_package() -> None:
     """Let mmengine's config loader resolve ``mmsmmix::`` paths.
 

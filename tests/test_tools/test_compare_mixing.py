@@ -8,6 +8,7 @@ hand computations; the mixing-op timer leaves the model's forwards out."""
 import json
 import os
 import os.path as osp
+import subprocess
 import sys
 import time
 import types
@@ -459,22 +460,69 @@ def test_collect_refuses_another_setting(tmp_path):
 
 
 def test_launch_commands():
+    """Multi-process runs start through the shell launchers' own torchrun
+    and srun lines (tools/misc/launch.sh), with this Python."""
     worker = ['-m', 'mmsmmix.evaluation.comparison.run', 'W', 'smmix', '0']
-    assert Launch().command(worker, 'j', False) == [sys.executable, *worker]
+    assert Launch().command(worker, 'j', False).argv == [sys.executable,
+                                                         *worker]
+    launch_sh = osp.join(REPO_ROOT, 'tools', 'misc', 'launch.sh')
     torchrun = Launch('pytorch', 4).command(worker, 'j', True)
-    assert torchrun[:3] == [sys.executable, '-m', 'torch.distributed.run']
-    assert '--nproc_per_node=4' in torchrun
-    assert torchrun[-7:] == [*worker, '--launcher', 'pytorch']
+    assert osp.realpath(torchrun.argv[1]) == osp.realpath(launch_sh)
+    assert torchrun.argv[0] == 'bash'
+    assert torchrun.argv[2:] == ['torchrun', '4', *worker]
+    assert torchrun.env['PYTHON'] == sys.executable
     srun = Launch('slurm', 16, 'gpu', 8, ('--time=1:00:00', )).command(
-        worker, 'compare-smmix-seed0', True)
-    assert srun[:3] == ['srun', '-p', 'gpu']
-    for arg in ('--gres=gpu:8', '--ntasks=16', '--ntasks-per-node=8',
-                '--kill-on-bad-exit=1', '--time=1:00:00',
-                '--job-name=compare-smmix-seed0'):
+        worker, 'compare-smmix-seed0', True, threads=5)
+    assert srun.argv[2:] == ['srun', 'gpu', 'compare-smmix-seed0', *worker]
+    assert osp.realpath(srun.argv[1]) == osp.realpath(launch_sh)
+    assert {k: srun.env[k] for k in ('GPUS', 'GPUS_PER_NODE', 'GRES',
+                                     'CPUS_PER_TASK', 'SRUN_ARGS')} == dict(
+        GPUS='16', GPUS_PER_NODE='8', GRES='gpu:8', CPUS_PER_TASK='5',
+        SRUN_ARGS='--time=1:00:00')
+    assert int(srun.env['MASTER_PORT']) > 0
+    assert Launch('slurm', 2, 'cpu').command(worker, 'j', False).env[
+        'GRES'] == ''
+
+
+def test_launcher_lines(tmp_path):
+    """What tools/misc/launch.sh runs (torchrun and srun stand-ins on PATH
+    print their arguments): torchrun --standalone on one node without
+    PORT, the given rendezvous otherwise; srun with the task layout."""
+    fake = tmp_path / 'bin'
+    fake.mkdir()
+    (fake / 'srun').write_text('#!/bin/sh\necho srun "$@"\n')
+    (fake / 'srun').chmod(0o755)
+    (fake / 'python').write_text(
+        '#!/bin/sh\nif [ "$1" = -c ]; then exit 0; fi\necho python "$@"\n')
+    (fake / 'python').chmod(0o755)
+    launch_sh = osp.join(REPO_ROOT, 'tools', 'misc', 'launch.sh')
+
+    def line(*args, **env):
+        base = {k: v for k, v in os.environ.items()
+                if k not in ('PORT', 'NNODES', 'MASTER_ADDR', 'NODE_RANK')}
+        out = subprocess.run(
+            ['bash', launch_sh, *args], capture_output=True, text=True,
+            env=dict(base, PYTHON=str(fake / 'python'),
+                     PATH=f"{fake}:{os.environ['PATH']}", **env),
+            check=True).stdout.split()
+        return out
+
+    module = ['-m', 'mmsmmix.evaluation.comparison.run', 'W', 'smmix', '0']
+    assert line('torchrun', '2', *module) == [
+        'python', '-m', 'torch.distributed.run', '--standalone',
+        '--nproc_per_node=2', *module, '--launcher', 'pytorch']
+    ported = line('torchrun', '2', 'train.py', 'c.py', PORT='29555')
+    assert '--master_port=29555' in ported and '--standalone' not in ported
+    assert ported[-3:] == ['c.py', '--launcher', 'pytorch']
+    assert ported[-4].endswith('/tools/train.py')
+    srun = line('srun', 'cpu', 'job', *module, GPUS='2', GPUS_PER_NODE='2',
+                GRES='', CPUS_PER_TASK='1', SRUN_ARGS='--time=5')
+    assert srun[:3] == ['srun', '-p', 'cpu']
+    for arg in ('--job-name=job', '--ntasks=2', '--ntasks-per-node=2',
+                '--cpus-per-task=1', '--kill-on-bad-exit=1', '--time=5'):
         assert arg in srun
-    assert srun[-2:] == ['--launcher', 'slurm']
-    cpu = Launch('slurm', 2, 'cpu').command(worker, 'j', False)
-    assert not any(a.startswith('--gres') for a in cpu)
+    assert not any(a.startswith('--gres') for a in srun)
+    assert srun[-7:] == ['-u', *module, '--launcher=slurm']
 
 
 @pytest.mark.parametrize('name', ['fashion_mnist', 'cifar100_deit-s',

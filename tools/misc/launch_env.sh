@@ -1,6 +1,8 @@
-# Sourced by the launchers (dist_*.sh, slurm_*.sh): picks the Python that
-# runs mmsmmix and says which, on stderr; sets PY and TOOLS and defines
-# torchrun_tool and srun_tool, which start a tool through torchrun or srun.
+# Sourced by the launchers (dist_*.sh, slurm_*.sh, misc/launch.sh): picks
+# the Python that runs mmsmmix and says which, on stderr; sets PY and TOOLS
+# and defines torchrun_tool and srun_tool, which start a tool (or a module:
+# the comparison's runs) through torchrun or srun. The one place where
+# torchrun and srun command lines are made.
 #   1. $PYTHON, if set;
 #   2. the package's own environment: the checkout's .venv, or the venv
 #      whose site-packages holds this copy of the tools (mmsmmix/.mim/tools);
@@ -40,21 +42,42 @@ if [ -n "$_missing" ]; then
 fi
 echo "$LAUNCHER: using $PY (from $_why)" >&2
 
-# torchrun one process per GPU (NNODES, NODE_RANK, MASTER_ADDR, PORT).
-# Usage: torchrun_tool NPROC TOOL.py [args]
+# What to run: a tool of tools/ (TOOL.py) or a module (-m MODULE); sets
+# TARGET (an array) and SHIFT (how many arguments it took).
+_target() {
+    if [ "$1" = -m ]; then
+        TARGET=(-m "$2"); SHIFT=2
+    else
+        TARGET=("$TOOLS/$1"); SHIFT=1
+    fi
+}
+
+# torchrun one process per GPU. One node without PORT: --standalone, torch
+# picks a free rendezvous port (two launches cannot race for one); several
+# nodes (NNODES, NODE_RANK, MASTER_ADDR, PORT) or a given PORT: that
+# rendezvous. Usage: torchrun_tool NPROC TOOL.py|-m MODULE [args]
 torchrun_tool() {
-    local nproc=$1 tool=$2
-    exec "$PY" -m torch.distributed.run \
-        --nnodes="${NNODES:-1}" --node_rank="${NODE_RANK:-0}" \
-        --master_addr="${MASTER_ADDR:-127.0.0.1}" \
-        --master_port="${PORT:-29500}" --nproc_per_node="$nproc" \
-        "$TOOLS/$tool" "${@:3}" --launcher pytorch
+    local nproc=$1
+    shift
+    _target "$@"
+    shift "$SHIFT"
+    local rdzv=(--standalone)
+    if [ "${NNODES:-1}" != 1 ] || [ -n "${PORT:-}" ]; then
+        rdzv=(--nnodes="${NNODES:-1}" --node_rank="${NODE_RANK:-0}"
+              --master_addr="${MASTER_ADDR:-127.0.0.1}"
+              --master_port="${PORT:-29500}")
+    fi
+    exec "$PY" -m torch.distributed.run "${rdzv[@]}" \
+        --nproc_per_node="$nproc" "${TARGET[@]}" "$@" --launcher pytorch
 }
 
 # srun one task per GPU (GPUS, GPUS_PER_NODE, CPUS_PER_TASK, GRES,
-# SRUN_ARGS). Usage: srun_tool PARTITION JOB_NAME TOOL.py [args]
+# SRUN_ARGS). Usage: srun_tool PARTITION JOB_NAME TOOL.py|-m MODULE [args]
 srun_tool() {
-    local partition=$1 job_name=$2 tool=$3
+    local partition=$1 job_name=$2
+    shift 2
+    _target "$@"
+    shift "$SHIFT"
     local gpus_per_node=${GPUS_PER_NODE:-8}
     local gres=${GRES-gpu:$gpus_per_node}
     # SRUN_ARGS is split into words on purpose, as in MMPretrain's scripts.
@@ -62,5 +85,5 @@ srun_tool() {
     exec srun -p "$partition" --job-name="$job_name" ${gres:+--gres="$gres"} \
         --ntasks="${GPUS:-8}" --ntasks-per-node="$gpus_per_node" \
         --cpus-per-task="${CPUS_PER_TASK:-5}" --kill-on-bad-exit=1 \
-        ${SRUN_ARGS:-} "$PY" -u "$TOOLS/$tool" "${@:4}" --launcher=slurm
+        ${SRUN_ARGS:-} "$PY" -u "${TARGET[@]}" "$@" --launcher=slurm
 }

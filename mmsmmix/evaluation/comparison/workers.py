@@ -1,6 +1,7 @@
 """Train a comparison's runs in worker processes, ``jobs`` at a time, with
 progress and ETA on stdout. A run is one process, or several through
-torchrun (``launcher='pytorch'``) or srun (``'slurm'``).
+torchrun (``launcher='pytorch'``) or srun (``'slurm'``), started by the
+shell launchers' own command lines (``tools/misc/launch.sh``).
 
 Workers never outlive the coordinator: each asks the kernel for SIGTERM
 when its parent dies (Linux ``PR_SET_PDEATHSIG``, so also after a
@@ -18,9 +19,10 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
-from typing import List, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, List, Tuple
 
+from mmsmmix.registry import tools_dir
 from mmsmmix.utils.dist import free_port
 from .files import read_result
 from .files import run_dir as run_path
@@ -70,8 +72,18 @@ def stop(procs, grace: float = 30.) -> None:
 
 
 @dataclass(frozen=True)
+class LaunchCommand:
+    """A command line and the environment variables it adds."""
+    argv: List[str]
+    env: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Launch:
-    """How each run is started.
+    """How each run is started: itself, or through ``tools/misc/launch.sh``
+    (the torchrun / srun lines of ``dist_train.sh`` and ``slurm_train.sh``:
+    one node through ``torchrun --standalone``, which picks its own
+    rendezvous port).
 
     Attributes:
         launcher (str): 'none' (one process), 'pytorch' (torchrun, on this
@@ -87,23 +99,25 @@ class Launch:
     gpus_per_node: int = 8
     srun_args: Tuple[str, ...] = ()
 
-    def command(self, worker: List[str], job_name: str,
-                cuda: bool) -> List[str]:
-        """The command line that starts ``worker`` (``python -m module
-        args``) under this launcher."""
+    def command(self, worker: List[str], job_name: str, cuda: bool,
+                threads: int = 1) -> LaunchCommand:
+        """What starts ``worker`` (``['-m', module, *args]``) under this
+        launcher, with this Python; ``threads``: CPUs per Slurm task."""
         if self.launcher == 'none':
-            return [sys.executable, *worker]
+            return LaunchCommand([sys.executable, *worker])
+        script = ['bash', f'{tools_dir()}/misc/launch.sh']
+        env = dict(PYTHON=sys.executable, LAUNCH_NAME='compare_mixing')
         if self.launcher == 'pytorch':
-            return [sys.executable, '-m', 'torch.distributed.run',
-                    f'--nproc_per_node={self.processes}',
-                    '--master_addr=127.0.0.1', f'--master_port={free_port()}',
-                    *worker, '--launcher', 'pytorch']
+            return LaunchCommand(
+                [*script, 'torchrun', str(self.processes), *worker], env)
         per_node = min(self.processes, self.gpus_per_node)
-        return ['srun', '-p', self.partition, f'--job-name={job_name}',
-                *([f'--gres=gpu:{per_node}'] if cuda else []),
-                f'--ntasks={self.processes}', f'--ntasks-per-node={per_node}',
-                '--kill-on-bad-exit=1', *self.srun_args, sys.executable,
-                '-u', *worker, '--launcher', 'slurm']
+        env.update(GPUS=str(self.processes), GPUS_PER_NODE=str(per_node),
+                   GRES=f'gpu:{per_node}' if cuda else '',
+                   CPUS_PER_TASK=str(threads),
+                   SRUN_ARGS=' '.join(self.srun_args),
+                   MASTER_PORT=str(free_port()))  # each run its own
+        return LaunchCommand(
+            [*script, 'srun', self.partition, job_name, *worker], env)
 
 
 def train_all(plan: dict, runs, work_dir: str, jobs: int, threads: int,
@@ -154,17 +168,16 @@ class WorkerPool:
         log = open(osp.join(self.run_dir[run], 'run.log'), 'a')
         worker = ['-m', 'mmsmmix.evaluation.comparison.run', self.work_dir,
                   run.method, str(run.seed), '--threads', str(self.threads)]
-        env = dict(self.env)
-        if self.launch.launcher == 'slurm':  # each run its own rendezvous
-            env['MASTER_PORT'] = str(free_port())
-        elif self.cuda:
+        cmd = self.launch.command(worker, f'compare-{run.method}-'
+                                  f'seed{run.seed}', self.cuda, self.threads)
+        env = dict(self.env, **cmd.env)
+        if self.cuda and self.launch.launcher != 'slurm':
             first = slot * self.launch.processes
             env['CUDA_VISIBLE_DEVICES'] = ','.join(
                 str(i) for i in range(first, first + self.launch.processes))
-        cmd = self.launch.command(worker, f'compare-{run.method}-'
-                                  f'seed{run.seed}', self.cuda)
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                env=env, preexec_fn=die_with_parent)
+        proc = subprocess.Popen(cmd.argv, stdout=log,
+                                stderr=subprocess.STDOUT, env=env,
+                                preexec_fn=die_with_parent)
         self.running[run] = (proc, log, time.time(), slot)
         print(f'  started {run.name}', flush=True)
 
