@@ -20,7 +20,7 @@ WHEELHOUSE ?= wheelhouse
 WHEEL_PYTHON ?=
 WHEEL_PLATFORM ?=
 
-.PHONY: install dense slurm demo test guard wheelhouse dist clean
+.PHONY: install dense slurm demo test guard docs wheelhouse dist clean
 
 install: $(VENV)/.installed $(FMNIST)
 
@@ -32,6 +32,7 @@ $(VENV)/.installed: requirements/*.txt setup.py
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -c $(CONSTRAINTS) torch torchvision setuptools \
 		-r requirements/runtime.txt -r requirements/lite.txt -r requirements/tests.txt
+	$(PY) -m pip install -c $(CONSTRAINTS) -r requirements/docs.txt
 	$(PY) -m pip install -c $(CONSTRAINTS) --no-build-isolation -e ".[lite]"
 	touch $@
 
@@ -78,6 +79,11 @@ AVX2_ENV := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU
 guard: install
 	$(PY) -m tests.test_models.test_outputs_unchanged --check --threads 1 2
 	$(AVX2_ENV) $(PY) -m tests.test_models.test_outputs_unchanged --check --threads 1 2
+
+# The documentation (docs/, Markdown) into docs/_build/html, warnings as
+# errors (tests/test_docs/ builds it too).
+docs: install
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 # Every wheel mmsmmix[lite] needs except torch/torchvision, for offline
 # machines: pip install --no-index --find-links wheelhouse "mmsmmix[lite]"
