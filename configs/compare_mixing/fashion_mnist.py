@@ -4,7 +4,7 @@
 # Intel Xeon with AVX-512, float32).
 # 'default': patch 4 (a 7x7 token grid of 4x4-px cells), the first 5,000
 # training images, 40 epochs: long enough for Mixup/CutMix to beat no
-# mixing (at 30 epochs no mixing still leads, see README).
+# mixing (at 30 epochs no mixing still leads, see docs/benchmarks.md).
 # 'quick': a smoke test of the whole pipeline in seconds per run.
 dataset = 'Fashion-MNIST'
 model = 'ViT-mini, patch 4 (7x7 tokens)'

@@ -6,7 +6,7 @@ GPUs of compute capability 8.0 and newer, x86 CPUs with AVX512-BF16 or AMX
 under PyTorch's AVX-512 kernels. Elsewhere every bfloat16 tensor is
 converted in software and autocast is a slowdown: with AVX2 kernels,
 bfloat16 training took 14 to 16x and the bfloat16 SMMix motivating pass 5
-to 7x the float32 time (README, Precision). The same holds for float16 on
+to 7x the float32 time (docs/precision.md). The same holds for float16 on
 CPUs without AMX-FP16.
 """
 import functools
@@ -24,7 +24,7 @@ _ONEDNN_BF16_ISAS = ('AVX512_CORE_BF16', 'AVX512_CORE_FP16',
                      'AVX512_CORE_AMX', 'AVX512_CORE_AMX_FP16', 'AVX10_1_512',
                      'AVX10_1_512_AMX', 'AVX10_1_512_AMX_FP16',
                      'AVX10_2_512', 'AVX10_2_512_AMX_2', 'ALL', 'DEFAULT')
-#: Measured bfloat16 / float32 time with AVX2 kernels (README, Precision).
+#: Measured bfloat16 / float32 time with AVX2 kernels (docs/precision.md).
 SLOWDOWN = '5x (SMMix motivating pass) to 15x (training step)'
 
 

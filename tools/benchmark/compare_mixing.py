@@ -12,7 +12,7 @@ resume or to add seeds. A run is one process, or ``--gpus-per-run N``
 through torchrun (``--launcher pytorch``) or srun (``--launcher slurm``);
 ``--collect`` takes runs trained elsewhere by tools/train.py.
 
-Example (more in README):
+Example (more in docs/user_guides/compare_mixing.md):
     python tools/benchmark/compare_mixing.py                 # about 2.5 h
     python tools/benchmark/compare_mixing.py --quick         # seconds/run
     python tools/benchmark/compare_mixing.py --suite cifar100_deit-s \
