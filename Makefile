@@ -20,7 +20,8 @@ WHEELHOUSE ?= wheelhouse
 WHEEL_PYTHON ?=
 WHEEL_PLATFORM ?=
 
-.PHONY: install dense slurm demo test guard docs wheelhouse dist clean
+.PHONY: install dense slurm demo test test-fast guard docs wheelhouse dist \
+	clean
 
 install: $(VENV)/.installed $(FMNIST)
 
@@ -59,7 +60,10 @@ demo: install
 	$(PY) tools/test.py $(DEMO_CONFIG) "$$(cat $(DEMO_DIR)/last_checkpoint)" --work-dir $(DEMO_DIR)/test \
 		--cfg-options test_evaluator.1.dump_dir=$(DEMO_DIR)/calibration
 	$(PY) tools/visualize_smmix.py $(DEMO_CONFIG) --checkpoint "$$(cat $(DEMO_DIR)/last_checkpoint)" --num 4 --out $(DEMO_DIR)/smmix_pairs.png
+	$(PY) tools/visualize_mixing.py $(DEMO_CONFIG) $(filter-out $(DEMO_CONFIG),$(foreach m,smmix mixup cutmix mixup-cutmix resizemix fmix transmix mixpro smmix-dm rankmixup,configs/fashion_mnist/vit-mini-p7_$(m)_1xb64_fmnist.py)) \
+		--checkpoint "$$(cat $(DEMO_DIR)/last_checkpoint)" --num 2 --out $(DEMO_DIR)/mixing_methods.png
 	@echo "SMMix pairs:         $(DEMO_DIR)/smmix_pairs.png"
+	@echo "Mixing methods:      $(DEMO_DIR)/mixing_methods.png"
 	@echo "Reliability diagram: $(DEMO_DIR)/calibration/reliability_diagram.png"
 
 # Slurm (slurmctld, slurmd, srun) and munge for the launcher tests, which
@@ -71,6 +75,12 @@ slurm:
 # CI runs this: the dense extra and Slurm are installed too, so no test skips.
 test: install dense slurm
 	$(PY) -m pytest
+
+# Everyday work: the in-process tests, in a few minutes on 2 cores: no
+# `slow` test (it starts processes or trains end to end) and no `dense` one
+# (pytest.ini). `make test` runs them all.
+test-fast: install
+	$(PY) -m pytest -m "not slow and not dense"
 
 # The numerics guard (tests/test_models/test_outputs_unchanged.py) with 1
 # and 2 threads, under this CPU's own kernels and under AVX2 ones (PyTorch,

@@ -9,7 +9,9 @@ Example:
         --images DIR_OR_FILES --out pairs.png
 
 Row i is target i of a batch of 2N with its partner 2N-1-i, mixed by the
-real training path (see ``mmsmmix/evaluation/smmix_pairs.py``). Without
+real training path (see ``mmsmmix/evaluation/smmix_pairs.py``); SMMix's
+windows in detail, where ``tools/visualize_mixing.py`` draws every method
+(SMMix included) side by side. Without
 ``--checkpoint`` the model is initialised as the Runner would. A model that
 is not a ``MixImageClassifier``, or has no SMMix in ``model.train_cfg``, is
 probed on its backbone with the SMMix defaults (``attn_stat='patch'``, side
@@ -26,11 +28,11 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 
 import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
+from mmsmmix.evaluation.mixing_pairs import build_model
 from mmsmmix.evaluation.smmix_pairs import (SMMixPairs, draw_smmix_pairs,
                                             find_smmix)
 from mmsmmix.models.probes import build_attention_probe
-from mmsmmix.utils import (CheckpointFileError, CheckpointMismatchError,
-                           load_weights)
+from mmsmmix.utils import CheckpointFileError, CheckpointMismatchError
 from mmsmmix.visualization import save_png
 
 
@@ -75,25 +77,16 @@ def main(argv=None) -> SMMixPairs:
     if not MMLogger.check_instance_created('visualize_smmix'):
         MMLogger.get_instance('visualize_smmix', log_level='WARNING')
     set_random_seed(args.seed)
-
-    from mmpretrain.registry import MODELS
-    model_cfg = cfg.model
-    if cfg.get('data_preprocessor') is not None:
-        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-    model = MODELS.build(model_cfg)
+    try:
+        model = build_model(cfg, args.checkpoint)
+    except (CheckpointFileError, CheckpointMismatchError,
+            FileNotFoundError) as err:
+        raise SystemExit(f'tools/visualize_smmix.py: {err}') from err
     try:
         build_attention_probe(getattr(model, 'backbone', None))
     except TypeError as err:
         raise SystemExit(f'{args.config}: this model cannot be drawn with '
                          f'SMMix: {err}') from err
-    if args.checkpoint:
-        try:
-            load_weights(model, args.checkpoint)
-        except (CheckpointFileError, CheckpointMismatchError,
-                FileNotFoundError) as err:
-            raise SystemExit(f'tools/visualize_smmix.py: {err}') from err
-    else:
-        model.init_weights()
     model.eval()
     if not find_smmix(model)[1]:
         print(f'{type(model).__name__} has no SMMix augment in '

@@ -210,8 +210,8 @@ def smmix_grid_figure(targets: np.ndarray,
         matplotlib.figure.Figure: ``layout.width x layout.height`` pixels at
         ``DPI``; its layout is ``grid_layout(N, H, W, scale)``.
     """
-    targets, partners, mixed = (np.asarray(a) for a in (targets, partners,
-                                                         mixed))
+    targets, partners, mixed = (np.asarray(a)
+                                for a in (targets, partners, mixed))
     target_scores = np.asarray(target_scores, np.float64)
     n, h, w, _ = targets.shape
     if partners.shape != targets.shape or mixed.shape != targets.shape:

@@ -17,7 +17,7 @@ from mmpretrain.structures import DataSample
 import mmsmmix  # noqa: F401
 from mmsmmix.models.probes import AttentionRecord, build_attention_probe
 from mmsmmix.ops import cell_token_masks
-from tests.conftest import record_mixes, tiny_vit_cfg
+from tests.helpers import record_mixes, tiny_vit_cfg
 
 SEED = 3
 K = 10
@@ -187,8 +187,9 @@ def test_mixup_and_cutmix_branches_are_timms():
     images = torch.rand(4, 1, 28, 28)
     labels = [2, 5, 6, 9]
     y = _one_hot(labels, 0.1)
-    # Mixup: maskmix coin (never MaskMix at p=0), cutmix coin, Beta(0.8).
-    model = _model(maskmix_prob=0., cutmix_prob=0.)
+    # Mixup: maskmix coin (never MaskMix at p=0 with maskmix_zero='never'),
+    # cutmix coin, Beta(0.8).
+    model = _model(maskmix_prob=0., cutmix_prob=0., maskmix_zero='never')
     aug = model.augments[0]
     result = aug.mix(images, _one_hot(labels), model.mix_context)
     mixed, score = result.inputs, result.targets
@@ -201,7 +202,7 @@ def test_mixup_and_cutmix_branches_are_timms():
     assert result.relabel is None  # PAL: MaskMix batches only
 
     # CutMix: timm's box (centre y then x), lam corrected to the box.
-    model = _model(maskmix_prob=0., cutmix_prob=1.)
+    model = _model(maskmix_prob=0., cutmix_prob=1., maskmix_zero='never')
     aug = model.augments[0]
     result = aug.mix(images, _one_hot(labels), model.mix_context)
     mixed, score = result.inputs, result.targets
@@ -218,6 +219,79 @@ def test_mixup_and_cutmix_branches_are_timms():
     lam = 1 - (yh - yl) * (xh - xl) / 28**2
     assert torch.equal(mixed, expected)
     assert torch.allclose(score, lam * y + (1 - lam) * y.flip(0), atol=1e-6)
+
+
+def _official_gate(maskmix_prob, rands, maskmix_alpha=1.):
+    """main.py's train_one_epoch gate: the flag starts on when
+    MASKMIX_ALPHA > 0 and each batch's coin only resets it when
+    MASKMIX_PROB > 0. True where the batch runs MaskMix."""
+    maskmix = False
+    if maskmix_alpha > 0:
+        maskmix = True
+    branches = []
+    for rand in rands:
+        if maskmix_prob > 0:
+            if rand < maskmix_prob:
+                maskmix = True
+            else:
+                maskmix = False
+        branches.append(maskmix)
+    return branches
+
+
+def test_zero_maskmix_prob_is_maskmix_every_batch_as_official():
+    # The official loop at MASKMIX_PROB = 0: MaskMix on every batch, whatever
+    # the coins (and at 1; at 0.5 the coin decides).
+    coins = [0.0, 0.3, 0.7, 0.99]
+    assert _official_gate(0., coins) == [True] * 4
+    assert _official_gate(1., coins) == [True] * 4
+    assert _official_gate(0.5, coins) == [True, True, False, False]
+
+    # Ours by default: MaskMix every batch, no coin drawn (as at 1), so
+    # three batches in a row equal utils.MaskMix on the same stream.
+    model = _model(cell_tokens=2, maskmix_prob=0.)
+    aug = model.augments[0]
+    assert aug.maskmix_zero == 'always' and "maskmix_zero='always'" in \
+        repr(aug)
+    rng = _stream()
+    labels = [0, 3, 3, 7, 9]
+    for step in range(3):
+        images = torch.rand(5, 1, 28, 28,
+                            generator=torch.Generator().manual_seed(step))
+        result = aug.mix(images, _one_hot(labels), model.mix_context)
+        official = _official_maskmix(images, labels, rng, 2)
+        assert result.info['branch'] == 'maskmix'
+        assert result.relabel is not None  # PAL, as on any MaskMix batch
+        assert torch.equal(result.inputs, official['mixed'])
+        assert torch.allclose(result.targets, official['targets'],
+                              atol=1e-6)
+        assert torch.equal(result.info['batch'].partner, official['index'])
+
+    # maskmix_zero='never': 0 turns MaskMix off, Mixup/CutMix every batch.
+    model = _model(cell_tokens=2, maskmix_prob=0., maskmix_zero='never')
+    aug = model.augments[0]
+    branches = {aug.mix(torch.rand(4, 1, 28, 28), _one_hot([1, 2, 3, 4]),
+                        model.mix_context).info['branch']
+                for _ in range(8)}
+    assert branches <= {'mixup', 'cutmix'} and branches
+
+
+def test_maskmix_zero_only_changes_zero():
+    # Any other maskmix_prob: the same coins, branches and outputs.
+    images = torch.rand(4, 1, 28, 28)
+    labels = _one_hot([1, 5, 5, 8])
+    runs = []
+    for zero in ('always', 'never'):
+        model = _model(cell_tokens=2, maskmix_prob=0.5, maskmix_zero=zero)
+        aug = model.augments[0]
+        runs.append([aug.mix(images, labels, model.mix_context)
+                     for _ in range(6)])
+    assert {r.info['branch'] for r in runs[0]} >= {'maskmix'}
+    assert len({r.info['branch'] for r in runs[0]}) > 1
+    for a, b in zip(*runs):
+        assert a.info['branch'] == b.info['branch']
+        assert torch.equal(a.inputs, b.inputs)
+        assert torch.equal(a.targets, b.targets)
 
 
 def test_switches_away_from_official():
@@ -295,6 +369,7 @@ def test_bad_layout_and_arguments():
                        (dict(partner='roll'), 'partner'),
                        (dict(area_lam='pixels'), 'area_lam'),
                        (dict(maskmix_prob=1.5), 'maskmix_prob'),
+                       (dict(maskmix_zero='sometimes'), 'maskmix_zero'),
                        (dict(label_smoothing=1.), 'label_smoothing')):
         with pytest.raises(ValueError, match=match):
             _model(**bad)

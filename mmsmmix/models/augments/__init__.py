@@ -1,5 +1,5 @@
-from .base import (MOTIVATING_DTYPES, MixAugment, MixContext, MixResult,
-                   Relabel)
+from .base import (MOTIVATING_DTYPES, ForwardedMix, MixAugment, MixContext,
+                   MixResult, Relabel)
 from .fmix import FMix
 from .mixpro import MaskMixBatch, MixPro
 from .mmpretrain_adapter import MMPretrainAugment
@@ -8,7 +8,7 @@ from .smmix import SMMix
 from .transmix import TransMix
 
 __all__ = [
-    'FMix', 'MMPretrainAugment', 'MOTIVATING_DTYPES', 'MaskMixBatch',
-    'MixAugment', 'MixContext', 'MixPro', 'MixResult', 'RankMixup',
-    'Relabel', 'SMMix', 'TransMix'
+    'FMix', 'ForwardedMix', 'MMPretrainAugment', 'MOTIVATING_DTYPES',
+    'MaskMixBatch', 'MixAugment', 'MixContext', 'MixPro', 'MixResult',
+    'RankMixup', 'Relabel', 'SMMix', 'TransMix'
 ]

@@ -19,7 +19,9 @@ model itself) and declares, once, what that is:
 What happens after the mix is said per batch, in the result: extra inputs
 of ``head.loss`` (SMMix's regions), a relabelling from the forward that
 trains on the batch (TransMix, MixPro's PAL) and extra loss terms from its
-logits (RankMixup).
+logits (RankMixup). It also says which pixels came from which image
+(``partner``, ``partner_share``; ``forwarded`` for mixed images the
+augment forwards itself), for tools such as ``tools/visualize_mixing.py``.
 
 A new method is one subclass::
 
@@ -40,7 +42,7 @@ A new method is one subclass::
 """
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 import torch
 
@@ -66,6 +68,26 @@ class Relabel:
 
 
 @dataclass
+class ForwardedMix:
+    """Mixed images an augment forwards itself (``MixContext.forward``)
+    beside the batch it trains on: RankMixup's Mixup batches, ranked
+    against the clean batch.
+
+    Attributes:
+        inputs (Tensor): (M, C, H, W) the mixed images.
+        own (Tensor): (M,) long, the index in the unmixed batch of each
+            image's own image.
+        partner (Tensor): (M,) long, that of its partner.
+        partner_share (Tensor): (M, 1, H, W) float in [0, 1], as
+            :attr:`MixResult.partner_share`.
+    """
+    inputs: torch.Tensor
+    own: torch.Tensor
+    partner: torch.Tensor
+    partner_share: torch.Tensor
+
+
+@dataclass
 class MixResult:
     """One mixed batch.
 
@@ -81,6 +103,24 @@ class MixResult:
             trained batch (with gradient).
         info (dict): What was drawn (branch, region side, mask, lam ...),
             for tools and tests; the classifier ignores it.
+        partner (Tensor, optional): (B,) long, the index in the unmixed
+            batch of each image's partner, the image its pasted or blended
+            pixels come from (itself where a permutation pairs it so, and
+            where nothing was mixed).
+        partner_share (Tensor, optional): (B, 1, H, W) float in [0, 1], how
+            much of each pixel of ``inputs`` comes from the partner: 1 on a
+            pasted region, 0 where the image kept its own pixel, ``1 - lam``
+            everywhere for Mixup. A pasted pixel need not come from the
+            same place of the partner (SMMix moves a window, ResizeMix
+            shrinks the whole partner). May be a broadcast view (read it,
+            do not write into it).
+        forwarded (ForwardedMix, optional): Mixed images the augment
+            forwarded itself beside ``inputs`` (RankMixup).
+
+    ``partner``, ``partner_share`` and ``forwarded`` say which pixels came
+    from which image, for tools and tests; every augment of this package
+    fills the first two (None: not said, e.g. by an augment of one's own)
+    and the classifier ignores all three.
     """
     inputs: torch.Tensor
     targets: torch.Tensor
@@ -89,6 +129,34 @@ class MixResult:
     loss_terms: Optional[Callable[[torch.Tensor],
                                   Dict[str, torch.Tensor]]] = None
     info: Dict[str, Any] = field(default_factory=dict)
+    partner: Optional[torch.Tensor] = None
+    partner_share: Optional[torch.Tensor] = None
+    forwarded: Optional[ForwardedMix] = None
+
+
+def flip_partner(inputs: torch.Tensor) -> torch.Tensor:
+    """(B,) long ``B-1 .. 0`` on the inputs' device: the partners of the
+    batch reversed (``x.flip(0) == x[flip_partner(x)]``)."""
+    return torch.arange(len(inputs) - 1, -1, -1, device=inputs.device)
+
+
+def pixel_share(inputs: torch.Tensor,
+                share: Union[float, torch.Tensor]) -> torch.Tensor:
+    """The :attr:`MixResult.partner_share` of a batch like ``inputs``.
+
+    Args:
+        inputs (Tensor): (B, C, H, W) the batch (its size and device).
+        share (float | Tensor): A number (every pixel blended alike) or a
+            mask broadcastable to (B, 1, H, W) (bool: True where pasted).
+
+    Returns:
+        Tensor: (B, 1, H, W) float32; a broadcast view, not a copy, of what
+        is the same for every image.
+    """
+    b, _, h, w = inputs.shape
+    if not torch.is_tensor(share):
+        share = torch.tensor(float(share))
+    return share.to(inputs.device, torch.float32).expand(b, 1, h, w)
 
 
 #: Precisions of a clean (motivating) pass: ``'float32'`` runs it outside

@@ -8,7 +8,7 @@ from mmsmmix.ops import (binarise, check_partner_mode, low_frequency_noise,
                          mix_targets, official_area,
                          official_low_frequency_noise, partner_index)
 from mmsmmix.utils import check_finite_positive
-from .base import MixAugment, MixContext, MixResult
+from .base import MixAugment, MixContext, MixResult, pixel_share
 
 SPECTRUM_MODES = ('official', 'full')
 LABEL_WEIGHT_MODES = ('beta', 'area')
@@ -93,7 +93,6 @@ class FMix(MixAugment):
         self.label_weight = label_weight
         self.partner = partner
 
-
     def mix(self,
             inputs: torch.Tensor,
             targets: torch.Tensor,
@@ -110,7 +109,8 @@ class FMix(MixAugment):
             ``w`` the drawn ``lam`` (``label_weight='beta'``) or the mask's
             area share (``label_weight='area'``); ``info``: ``mask`` (H, W)
             bool (True: the image's own pixels), ``lam`` (= ``w``) and
-            ``partner`` (B,) indices.
+            ``partner`` (B,) indices (also the result's ``partner``);
+            ``partner_share``: 1 where ``mask`` is False.
         """
         h, w = inputs.shape[-2:]
         share = self.random.beta(self.alpha)
@@ -133,7 +133,8 @@ class FMix(MixAugment):
         score = targets.float()
         return MixResult(
             mixed, mix_targets(score, lam, score[index]),
-            info=dict(mask=mask, lam=lam, partner=index))
+            info=dict(mask=mask, lam=lam, partner=index),
+            partner=index, partner_share=pixel_share(inputs, ~mask))
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(alpha={self.alpha}, '

@@ -1,5 +1,6 @@
 """MixPro batch augment: MaskMix and Progressive Attention Labeling, in the
 official training loop (MaskMix, else timm's Mixup/CutMix)."""
+import copy
 from dataclasses import dataclass
 from typing import Optional
 
@@ -9,14 +10,16 @@ from mmpretrain.registry import BATCH_AUGMENTS
 
 from mmsmmix.models.probes import AttentionRecord
 from mmsmmix.ops import (attention_share, cell_counts, cell_token_masks,
-                         check_partner_mode, cutmix, mix_targets, mixup,
-                         partner_index, patch_attention_score, smooth_labels,
-                         token_grid_side, token_to_pixel_mask)
+                         check_partner_mode, cutmix, cutmix_box, mix_targets,
+                         mixup, partner_index, patch_attention_score,
+                         smooth_labels, token_grid_side, token_to_pixel_mask)
 from mmsmmix.utils import check_finite_positive
-from .base import MixAugment, MixContext, MixResult, Relabel
+from .base import (MixAugment, MixContext, MixResult, Relabel, flip_partner,
+                   pixel_share)
 
 AREA_LAM_MODES = ('cells', 'tokens')
 MASK_MODES = ('per_sample', 'batch')
+ZERO_MODES = ('always', 'never')
 
 
 @dataclass
@@ -76,6 +79,11 @@ class MixPro(MixAugment):
     - ``detach_sim=True``: ``sim`` carries no gradient, as in OpenMixup's
       port (official: it does, so the loss can also fall by moving the label
       weight toward the prediction).
+    - ``maskmix_zero='never'``: ``maskmix_prob=0`` turns MaskMix off
+      (timm's Mixup/CutMix alone). Official (``'always'``): the loop's
+      MaskMix flag starts on (``MASKMIX_ALPHA > 0``) and its coin only
+      resets it when ``MASKMIX_PROB > 0``, so ``MASKMIX_PROB=0`` runs
+      MaskMix on every batch, like 1 (``main.py`` ``train_one_epoch``).
     - ``maskmix_prob=1`` and ``label_smoothing=0`` make MixPro MaskMix alone
       with unsmoothed labels, to combine with other augments in
       ``MixImageClassifier`` under a smoothing head (PAL labels are then
@@ -93,7 +101,8 @@ class MixPro(MixAugment):
             14-px patches, i.e. 4). Defaults to 4.
         pal (bool): Relabel MaskMix batches with attention. Defaults to True.
         maskmix_prob (float): Probability of MaskMix per batch (official
-            ``MASKMIX_PROB``). Defaults to 0.5.
+            ``MASKMIX_PROB``); 0 means every batch, as 1, unless
+            ``maskmix_zero='never'``. Defaults to 0.5.
         mixup_alpha (float): Beta parameter of the Mixup branch. Defaults to
             0.8.
         cutmix_alpha (float): Beta parameter of the CutMix branch. Defaults
@@ -108,6 +117,9 @@ class MixPro(MixAugment):
         area_lam (str): ``'cells'`` or ``'tokens'``. Defaults to 'cells'.
         detach_sim (bool): Stop the gradient through ``sim``. Defaults to
             False.
+        maskmix_zero (str): What ``maskmix_prob=0`` does: ``'always'``
+            (MaskMix every batch, official) or ``'never'`` (no MaskMix).
+            Defaults to 'always'.
         seed (int, optional): Seed of the draws; None takes the Runner's.
     """
 
@@ -127,6 +139,7 @@ class MixPro(MixAugment):
                  partner: str = 'randperm',
                  area_lam: str = 'cells',
                  detach_sim: bool = False,
+                 maskmix_zero: str = 'always',
                  seed: Optional[int] = None):
         super().__init__(seed)
         check_finite_positive('MixPro', 'alpha', alpha)
@@ -145,7 +158,9 @@ class MixPro(MixAugment):
             raise ValueError('MixPro label_smoothing must be in [0, 1), got '
                              f'{label_smoothing}')
         for name, value, modes in (('masks', masks, MASK_MODES),
-                                   ('area_lam', area_lam, AREA_LAM_MODES)):
+                                   ('area_lam', area_lam, AREA_LAM_MODES),
+                                   ('maskmix_zero', maskmix_zero,
+                                    ZERO_MODES)):
             if value not in modes:
                 raise ValueError(
                     f'MixPro {name} must be one of {modes}, got {value!r}')
@@ -162,7 +177,7 @@ class MixPro(MixAugment):
         self.partner = partner
         self.area_lam = area_lam
         self.detach_sim = bool(detach_sim)
-
+        self.maskmix_zero = maskmix_zero
 
     def check_layout(self, layout: AttentionRecord, image_hw) -> None:
         """Refuse a non-square grid, images that are not whole patches, or
@@ -193,24 +208,37 @@ class MixPro(MixAugment):
             MixResult: Smoothed mixed targets, relabelled by PAL after the
             forward in MaskMix batches when ``pal``; ``info``: ``branch``
             (``'maskmix'``, ``'mixup'`` or ``'cutmix'``), ``lam`` and, for
-            MaskMix, ``batch`` (the :class:`MaskMixBatch`).
+            MaskMix, ``batch`` (the :class:`MaskMixBatch`); ``partner``
+            and ``partner_share`` (1 - lam, the CutMix box or the cells
+            taken from the partner).
         """
         context = self.require_context(context)
         pure = targets.float()
-        if self.maskmix_prob < 1 and \
-                self.random.random() >= self.maskmix_prob:
+        # No coin at 1, nor at 0 with 'always' (the official flag stays on).
+        always = self.maskmix_prob >= 1 or (self.maskmix_prob == 0
+                                            and self.maskmix_zero == 'always')
+        if not always and self.random.random() >= self.maskmix_prob:
             if self.random.random() < self.cutmix_prob:
                 branch = 'cutmix'
                 lam = self.random.beta(self.cutmix_alpha)
+                # the box cutmix() draws, drawn again from a copy
+                top, bottom, left, right = cutmix_box(
+                    *inputs.shape[-2:], lam, copy.deepcopy(self.random.rng))
                 mixed, lam = cutmix(inputs, lam, self.random.rng)
+                share = torch.zeros(inputs.shape[-2:], dtype=torch.bool,
+                                    device=inputs.device)
+                share[top:bottom, left:right] = True
             else:
                 branch = 'mixup'
                 lam = self.random.beta(self.mixup_alpha)
                 mixed = mixup(inputs, lam)
+                share = 1 - lam
             score = mix_targets(pure, lam, pure.flip(0))
             return MixResult(mixed, smooth_labels(score,
                                                   self.label_smoothing),
-                             info=dict(branch=branch, lam=lam))
+                             info=dict(branch=branch, lam=lam),
+                             partner=flip_partner(inputs),
+                             partner_share=pixel_share(inputs, share))
         return self._maskmix(inputs, pure, context.token_layout())
 
     def _maskmix(self, inputs: torch.Tensor, pure: torch.Tensor,
@@ -245,7 +273,9 @@ class MixPro(MixAugment):
                 lambda record, logits: self.relabel(batch, record, logits))
         return MixResult(mixed, target, relabel=relabel,
                          info=dict(branch='maskmix', lam=batch.lam_area,
-                                   batch=batch))
+                                   batch=batch),
+                         partner=partner,
+                         partner_share=pixel_share(inputs, ~pixels))
 
     def relabel(self, batch: MaskMixBatch, record: AttentionRecord,
                 logits: torch.Tensor) -> torch.Tensor:
@@ -278,4 +308,5 @@ class MixPro(MixAugment):
                 f'maskmix_prob={self.maskmix_prob}, '
                 f'label_smoothing={self.label_smoothing}, '
                 f"masks='{self.masks}', partner='{self.partner}', "
-                f"area_lam='{self.area_lam}', detach_sim={self.detach_sim})")
+                f"area_lam='{self.area_lam}', detach_sim={self.detach_sim}, "
+                f"maskmix_zero='{self.maskmix_zero}')")

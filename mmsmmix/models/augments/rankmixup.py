@@ -5,7 +5,8 @@ import torch
 from mmpretrain.registry import BATCH_AUGMENTS, MODELS
 
 from mmsmmix.utils import check_finite_positive
-from .base import MixAugment, MixContext, MixResult
+from .base import (ForwardedMix, MixAugment, MixContext, MixResult,
+                   pixel_share)
 
 
 @BATCH_AUGMENTS.register_module()
@@ -57,7 +58,6 @@ class RankMixup(MixAugment):
         self.num_mixups = int(num_mixups)
         self.loss = MODELS.build(loss)
 
-
     def mix_batches(
             self, inputs: torch.Tensor,
             batch_score: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -72,9 +72,19 @@ class RankMixup(MixAugment):
             ``j*B .. (j+1)*B - 1``) and (k, B) relevances ``max(lam,
             1 - lam)``, 1 where a sample met its own class.
         """
+        forwarded, relevance = self.draw_batches(inputs, batch_score)
+        return forwarded.inputs, relevance
+
+    def draw_batches(
+            self, inputs: torch.Tensor,
+            batch_score: torch.Tensor) -> Tuple[ForwardedMix, torch.Tensor]:
+        """:meth:`mix_batches`, the images with who mixed with whom: a
+        :class:`ForwardedMix` of the k * B mixed images (partners of batch
+        ``j``: its permutation; share ``1 - lam_j`` everywhere) and the
+        (k, B) relevances."""
         size = inputs.shape[0]
         label = batch_score.argmax(dim=1)
-        mixed, relevance = [], []
+        mixed, relevance, partners, shares = [], [], [], []
         for _ in range(self.num_mixups):
             lam = self.random.beta(self.alpha)
             perm = torch.from_numpy(self.random.rng.permutation(size)).to(
@@ -83,7 +93,17 @@ class RankMixup(MixAugment):
             rel = torch.full((size, ), max(lam, 1 - lam),
                              device=inputs.device)
             relevance.append(rel.masked_fill(label == label[perm], 1.))
-        return torch.cat(mixed), torch.stack(relevance)
+            partners.append(perm)
+            shares.append(1 - lam)
+        share = torch.tensor(shares, device=inputs.device).repeat_interleave(
+            size).reshape(-1, 1, 1, 1)
+        forwarded = ForwardedMix(
+            torch.cat(mixed),
+            own=torch.arange(size, device=inputs.device).repeat(
+                self.num_mixups),
+            partner=torch.cat(partners),
+            partner_share=share.expand(-1, 1, *inputs.shape[-2:]))
+        return forwarded, torch.stack(relevance)
 
     def mix(self,
             inputs: torch.Tensor,
@@ -99,11 +119,13 @@ class RankMixup(MixAugment):
         Returns:
             MixResult: The clean images and labels; ``loss_terms`` gives
             ``loss_rank`` from the clean logits; ``info``: ``mixed_logits``
-            (k, B, K) (with gradient) and ``relevance`` (k, B).
+            (k, B, K) (with gradient) and ``relevance`` (k, B);
+            ``partner``: each image itself, ``partner_share``: 0 (the batch
+            is clean); ``forwarded``: the Mixup batches.
         """
         context = self.require_context(context)
-        mixed, relevance = self.mix_batches(inputs, targets)
-        mixed_logits = context.forward(mixed).reshape(
+        forwarded, relevance = self.draw_batches(inputs, targets)
+        mixed_logits = context.forward(forwarded.inputs).reshape(
             self.num_mixups, inputs.shape[0], -1)
 
         def loss_terms(logits: torch.Tensor) -> Dict[str, torch.Tensor]:
@@ -111,7 +133,10 @@ class RankMixup(MixAugment):
 
         return MixResult(
             inputs, targets, loss_terms=loss_terms,
-            info=dict(mixed_logits=mixed_logits, relevance=relevance))
+            info=dict(mixed_logits=mixed_logits, relevance=relevance),
+            partner=torch.arange(len(inputs), device=inputs.device),
+            partner_share=pixel_share(inputs, 0.),
+            forwarded=forwarded)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(alpha={self.alpha}, '

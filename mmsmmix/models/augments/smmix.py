@@ -7,10 +7,12 @@ from mmpretrain.registry import BATCH_AUGMENTS
 
 from mmsmmix.ops import (ATTN_STATS, check_side_ratios, max_min_region_mix,
                          mix_targets, mixup, patch_attention_score,
-                         region_sizes, smooth_labels, token_grid_side)
+                         region_sizes, smooth_labels, token_grid_side,
+                         token_to_pixel_mask)
 from mmsmmix.utils import check_finite_positive
 from .base import (MixAugment, MixContext, MixResult,
-                   check_motivating_dtype, motivating_torch_dtype)
+                   check_motivating_dtype, flip_partner,
+                   motivating_torch_dtype, pixel_share)
 
 
 @BATCH_AUGMENTS.register_module()
@@ -23,11 +25,11 @@ class SMMix(MixAugment):
     least-attended r x r window of the token grid, the most-attended r x r
     window of its partner (the batch reversed). ``r`` is drawn uniformly from
     ``int(S*min_side_ratio) .. int(S*max_side_ratio)`` and
-    ``lam = 1 - r²/S²`` is the target's area share. Otherwise the batch gets Mixup with
-    ``lam ~ Beta(mixup_alpha, mixup_alpha)`` and the same pairing. Branch,
-    region side and Beta draws are identical on every rank. SMMix batches
-    hand ``mix_info`` to ``SMMixClsHead.loss`` (the regions, the pure
-    labels, the unmixed logits).
+    ``lam = 1 - r²/S²`` is the target's area share. Otherwise the batch
+    gets Mixup with ``lam ~ Beta(mixup_alpha, mixup_alpha)`` and the same
+    pairing. Branch, region side and Beta draws are identical on every
+    rank. SMMix batches hand ``mix_info`` to ``SMMixClsHead.loss`` (the
+    regions, the pure labels, the unmixed logits).
 
     Args:
         switch_prob (float): Probability of the SMMix branch. Defaults to 0.5.
@@ -50,7 +52,7 @@ class SMMix(MixAugment):
             elsewhere). A faster pass where the hardware has the low
             precision (a slower one elsewhere: a low precision the device
             emulates is warned about when built), whose windows can differ
-            where attention scores tie closely (README's benchmark:
+            where attention scores tie closely (docs/benchmarks.md:
             agreement with float32). Defaults to 'float32'.
         seed (int, optional): Seed of the branch/region draws; None takes the
             Runner's seed.
@@ -95,7 +97,6 @@ class SMMix(MixAugment):
         self.max_side_ratio = max_side_ratio
         self.attn_stat = attn_stat
 
-
     def check_layout(self, layout, image_hw) -> None:
         """Refuse a token layout SMMix cannot mix on (see
         :func:`mmsmmix.ops.token_grid_side`)."""
@@ -119,7 +120,9 @@ class SMMix(MixAugment):
             windows). SMMix batches give ``head_kwargs['mix_info']``:
             ``source_mask`` (B, S*S) bool, ``lam``, ``target_score`` /
             ``source_score`` (B, K) smoothed pure labels of the two regions
-            and ``clean_logits`` (B, K) of the unmixed batch.
+            and ``clean_logits`` (B, K) of the unmixed batch. ``partner``:
+            the batch reversed; ``partner_share``: ``1 - lam`` (Mixup) or
+            1 on the destination window.
         """
         context = self.require_context(context)
         score = smooth_labels(targets.float(), self.label_smoothing)
@@ -128,7 +131,9 @@ class SMMix(MixAugment):
             lam = self.random.beta(self.mixup_alpha)
             return MixResult(
                 mixup(inputs, lam), mix_targets(score, lam, partner),
-                info=dict(branch='mixup', lam=lam))
+                info=dict(branch='mixup', lam=lam),
+                partner=flip_partner(inputs),
+                partner_share=pixel_share(inputs, 1 - lam))
 
         logits, record = context.clean_forward(
             inputs, self.attn_stat,
@@ -147,12 +152,17 @@ class SMMix(MixAugment):
             target_score=score,
             source_score=partner,
             clean_logits=logits)
+        b, _, h, w = inputs.shape
+        pasted = token_to_pixel_mask(region.source_mask.reshape(
+            b, 1, side, side), (h // side, w // side))
         return MixResult(
             region.mixed,
             region.targets,
             head_kwargs=dict(mix_info=mix_info),
             info=dict(branch='smmix', lam=region.lam,
-                      region_size=region_size, region=region))
+                      region_size=region_size, region=region),
+            partner=flip_partner(inputs),
+            partner_share=pixel_share(inputs, pasted))
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(switch_prob={self.switch_prob}, '

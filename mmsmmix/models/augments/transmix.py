@@ -8,7 +8,8 @@ from mmsmmix.models.probes import AttentionRecord
 from mmsmmix.ops import (attention_share, box_token_mask, cutmix_box,
                          patch_attention_score)
 from mmsmmix.utils import check_finite_positive
-from .base import MixAugment, MixContext, MixResult, Relabel
+from .base import (MixAugment, MixContext, MixResult, Relabel,
+                   flip_partner, pixel_share)
 
 
 @BATCH_AUGMENTS.register_module()
@@ -47,7 +48,6 @@ class TransMix(MixAugment):
         return ('its relabelling from the attention of the training forward '
                 "(the batch would train on CutMix's area labels)")
 
-
     def mix(self,
             inputs: torch.Tensor,
             targets: torch.Tensor,
@@ -62,7 +62,9 @@ class TransMix(MixAugment):
         Returns:
             MixResult: Mixed images, the area-mixed targets (replaced by the
             relabelling after the forward); ``info``: ``box`` ``(top,
-            bottom, left, right)`` in pixels and ``pasted_area``.
+            bottom, left, right)`` in pixels and ``pasted_area``;
+            ``partner``: the batch reversed; ``partner_share``: 1 in the
+            box.
         """
         h, w = inputs.shape[-2:]
         box = cutmix_box(h, w, self.random.beta(self.alpha), self.random.rng)
@@ -79,10 +81,14 @@ class TransMix(MixAugment):
             pasted = pasted.unsqueeze(1).to(pure)
             return (1 - pasted) * pure + pasted * pure.flip(0)
 
+        in_box = torch.zeros(h, w, dtype=torch.bool, device=inputs.device)
+        in_box[top:bottom, left:right] = True
         return MixResult(
             mixed, (1 - area) * pure + area * pure.flip(0),
             relabel=Relabel(self.attn_stat, relabel),
-            info=dict(box=box, pasted_area=area))
+            info=dict(box=box, pasted_area=area),
+            partner=flip_partner(inputs),
+            partner_share=pixel_share(inputs, in_box))
 
     def pasted_share(self, record: AttentionRecord,
                      box: Tuple[int, int, int, int],

@@ -1,0 +1,113 @@
+"""Show what each mixing method does to training pairs, as training does it.
+
+Example:
+    python tools/visualize_mixing.py \\
+        configs/fashion_mnist/vit-mini-p7_smmix_1xb64_fmnist.py \\
+        configs/fashion_mnist/vit-mini-p7_cutmix_1xb64_fmnist.py \\
+        --checkpoint work_dirs/demo/epoch_8.pth --num 2 --out mixing.png
+
+Every augment of every config's model mixes the same 2N training images
+through the classifier's own training path (``model.mix`` then
+``model.forward_mixed``; see ``mmsmmix/evaluation/mixing_pairs.py``). One
+block per augment, N rows, each an image i with its partner j (images a
+random permutation paired with themselves last): i, j, the mixed image
+with the border of j's pixels outlined in green, the share of j in each
+pixel, the attention the method read (SMMix: the unmixed batch; TransMix,
+MixPro's PAL: the mixed forward) and the label weights the head trains on
+(after relabelling). The i-th checkpoint loads
+into the i-th config (strictly); configs without one, or with ``none``,
+are drawn untrained. The label weights are also printed, then the PNG's
+path.
+"""
+import argparse
+import os
+import os.path as osp
+import warnings
+
+from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
+from mmengine.registry import init_default_scope
+
+import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
+from mmsmmix.evaluation.mixing_pairs import (draw_config, mixing_figure,
+                                             print_lines)
+from mmsmmix.utils import CheckpointFileError, CheckpointMismatchError
+from mmsmmix.visualization import save_png
+
+DEFAULT_OUT = 'work_dirs/visualize_mixing/mixing_methods.png'
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Draw training pairs of every mixing method')
+    parser.add_argument('configs', nargs='+', metavar='CONFIG',
+                        help='train config files')
+    parser.add_argument(
+        '--checkpoint', nargs='+', default=[], metavar='CKPT',
+        help="checkpoints of the first configs, in order ('none': "
+        'untrained); the other configs are drawn untrained')
+    parser.add_argument(
+        '--num', type=int, default=2, help='pairs (rows) per augment')
+    parser.add_argument(
+        '--seed', type=int, default=0,
+        help='seed of the images, the initial weights and the draws')
+    parser.add_argument(
+        '--images', nargs='+',
+        help='image files or folders to use instead of the training set '
+        '(run through the training pipeline)')
+    parser.add_argument(
+        '--columns', type=int,
+        help='columns of blocks (default: 1 up to three blocks, else 2)')
+    parser.add_argument('--out', default=DEFAULT_OUT,
+                        help=f'output PNG file (default: {DEFAULT_OUT})')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of every config, key=value')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> list:
+    """Draw, print and save (the PNG's path is printed last).
+
+    Returns:
+        list[ConfigDraws]: The draws of each config.
+    """
+    args = parse_args(argv)
+    if args.num < 1:
+        raise SystemExit('--num must be >= 1')
+    if len(args.checkpoint) > len(args.configs):
+        raise SystemExit(f'{len(args.checkpoint)} checkpoints for '
+                         f'{len(args.configs)} configs')
+    if not MMLogger.check_instance_created('visualize_mixing'):
+        MMLogger.get_instance('visualize_mixing', log_level='WARNING')
+    checkpoints = [None if c.lower() == 'none' else c
+                   for c in args.checkpoint]
+    checkpoints += [None] * (len(args.configs) - len(checkpoints))
+    # mmengine reloads pkg_resources for every config: warn once, not each
+    warnings.filterwarnings('ignore', 'pkg_resources is deprecated',
+                            UserWarning)
+    drawn = []
+    for config, checkpoint in zip(args.configs, checkpoints):
+        cfg = Config.fromfile(config)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
+        init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+        try:
+            drawn.append(draw_config(cfg, config, args.num, args.seed,
+                                     checkpoint, args.images))
+        except (CheckpointFileError, CheckpointMismatchError,
+                FileNotFoundError, ValueError) as err:
+            raise SystemExit(f'tools/visualize_mixing.py: {err}') from err
+        print('\n'.join(print_lines(drawn[-1], args.num)))
+    figure, _ = mixing_figure(
+        drawn, columns=args.columns,
+        title=f'Mixing methods: one training draw each, on the same '
+        f'{2 * args.num} training images (seed {args.seed})')
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    save_png(figure, args.out)
+    print(args.out)
+    return drawn
+
+
+if __name__ == '__main__':
+    main()
