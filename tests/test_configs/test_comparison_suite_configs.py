@@ -20,9 +20,8 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 from mmpretrain.models.losses import LabelSmoothLoss
 
-from tests.conftest import REPO_ROOT
-from tests.test_configs.test_deit_configs import _build
-from tests.test_configs.test_transfer_configs import TinyCIFAR100, _dataset
+from tests.helpers import (REPO_ROOT, TinyCIFAR100, build_config_model,
+                           build_dataset)
 
 CONFIGS = osp.join(REPO_ROOT, 'configs')
 CIFAR100_SUITE = osp.join(CONFIGS, 'mixing', 'cifar100')
@@ -117,7 +116,8 @@ def cifar100_root(tmp_path_factory):
 
 def _train_batch(cfg, root):
     """One batch of 2 from the config's train dataloader, on ``root``."""
-    dataset = _dataset(cfg.train_dataloader.dataset, root, type=TinyCIFAR100)
+    dataset = build_dataset(cfg.train_dataloader.dataset, root,
+                            type=TinyCIFAR100)
     assert [dataset.get_data_info(i)['gt_label']
             for i in range(len(dataset))] == TRAIN_LABELS
     loader = copy.deepcopy(cfg.train_dataloader.to_dict())
@@ -128,10 +128,11 @@ def _train_batch(cfg, root):
     return batch
 
 
+@pytest.mark.slow  # a DeiT-S step at 224 px
 @pytest.mark.parametrize('method', METHODS)
 def test_cifar100_config_trains_one_step(method, cifar100_root):
     cfg = _cifar_cfg(method)
-    model = _build(cfg)
+    model = build_config_model(cfg)
     assert model.head.num_classes == 100
     assert model.data_preprocessor.num_classes == 100
     batch = _train_batch(cfg, cifar100_root)
@@ -164,7 +165,7 @@ def _new_imagenet(name):
     ])
 def test_new_imagenet_configs(name, augments):
     cfg = _new_imagenet(name)
-    model = _build(cfg)
+    model = build_config_model(cfg)
     assert type(model).__name__ == 'MixImageClassifier'
     assert [a.name for a in model.augments] == [t for t, _ in augments]
     for aug, (_, attrs) in zip(model.augments, augments):

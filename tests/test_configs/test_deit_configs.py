@@ -1,5 +1,4 @@
 """The ImageNet-1k DeiT SMMix configs: parse, build, one SMMix train step."""
-import copy
 import math
 import os.path as osp
 
@@ -8,16 +7,13 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper
-from mmengine.registry import init_default_scope
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import mmsmmix  # noqa: F401  (registers modules)
 from mmsmmix.models import MixImageClassifier, SMMix, SMMixClsHead
-from tests.conftest import record_mixes
+from tests.helpers import (build_config_model, load_smmix_config,
+                           record_mixes)
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SMMIX_CONFIGS = osp.join(REPO_ROOT, 'configs', 'smmix')
 MMPRETRAIN_CONFIGS = osp.join(
     osp.dirname(mmpretrain.__file__), '.mim', 'configs')
 
@@ -29,22 +25,9 @@ DEIT_CONFIGS = [
 ]
 
 
-def _load(name):
-    return Config.fromfile(osp.join(SMMIX_CONFIGS, name))
-
-
-def _build(cfg):
-    """Build ``cfg.model`` the way the Runner does."""
-    init_default_scope('mmpretrain')
-    model_cfg = copy.deepcopy(cfg.model)
-    if 'data_preprocessor' not in model_cfg:
-        model_cfg['data_preprocessor'] = copy.deepcopy(cfg.data_preprocessor)
-    return MODELS.build(model_cfg)
-
-
 @pytest.mark.parametrize('name,arch,channels', DEIT_CONFIGS)
 def test_deit_smmix_recipe(name, arch, channels):
-    cfg = _load(name)
+    cfg = load_smmix_config(name)
 
     assert cfg.custom_imports == dict(
         imports=['mmsmmix'], allow_failed_imports=False)
@@ -94,11 +77,14 @@ def test_deit_smmix_recipe(name, arch, channels):
     assert 'RandomStateHook' in hooks
 
 
-@pytest.mark.parametrize('name,arch,channels', DEIT_CONFIGS)
+@pytest.mark.parametrize('name,arch,channels', [
+    DEIT_CONFIGS[0],  # DeiT-T; larger models' steps are slow
+    *[pytest.param(*c, marks=pytest.mark.slow) for c in DEIT_CONFIGS[1:]]
+])
 def test_deit_smmix_train_step(name, arch, channels):
-    cfg = _load(name)
+    cfg = load_smmix_config(name)
     cfg.model.train_cfg.augments.switch_prob = 1.0  # always the SMMix branch
-    model = _build(cfg)
+    model = build_config_model(cfg)
     assert isinstance(model, MixImageClassifier)
     assert isinstance(model.head, SMMixClsHead)
     assert model.backbone.embed_dims == channels

@@ -12,8 +12,7 @@ from mmengine.config import Config
 from PIL import Image
 
 from mmsmmix.models.converters import convert_to_dense
-from tests.conftest import REPO_ROOT
-from tests.test_tools.test_mmsmmix2dense import _classifier
+from tests.helpers import REPO_ROOT, smmix_classifier
 
 pytestmark = pytest.mark.dense
 DOWNSTREAM = osp.join(REPO_ROOT, 'configs', 'downstream')
@@ -29,7 +28,7 @@ def _dense_stack():
 
 
 def _converted(tmp_path, config, arch, target):
-    state = _classifier(config).state_dict()
+    state = smmix_classifier(config).state_dict()
     path = str(tmp_path / f'{target}.pth')
     torch.save(convert_to_dense(state, arch, target), path)
     return path

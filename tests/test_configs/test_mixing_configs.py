@@ -3,6 +3,7 @@ one step at 224 px (batch 2)."""
 import math
 import os.path as osp
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper
@@ -10,15 +11,15 @@ from mmpretrain.structures import DataSample
 
 from mmsmmix.models.augments import FMix
 from mmsmmix.models.losses import DecoupledMixupLoss
-from tests.conftest import REPO_ROOT
-from tests.test_configs.test_deit_configs import _build
+from tests.helpers import REPO_ROOT, build_config_model
 
+pytestmark = pytest.mark.slow  # DeiT-S steps at 224 px
 MIXING = osp.join(REPO_ROOT, 'configs', 'mixing')
 
 
 def _step(name, **augment_update):
     cfg = Config.fromfile(osp.join(MIXING, name))
-    model = _build(cfg)
+    model = build_config_model(cfg)
     data = dict(
         inputs=[torch.randint(0, 256, (3, 224, 224), dtype=torch.uint8)
                 for _ in range(2)],

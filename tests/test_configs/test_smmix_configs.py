@@ -13,8 +13,8 @@ from mmpretrain.structures import DataSample
 
 from mmsmmix.models import MixImageClassifier
 from mmsmmix.models.probes import build_attention_probe
-from tests.conftest import record_mixes
-from tests.test_configs.test_deit_configs import SMMIX_CONFIGS, _build, _load
+from tests.helpers import (SMMIX_CONFIGS, build_config_model,
+                           load_smmix_config, record_mixes)
 
 MODELS_ = {  # config prefix: (backbone type, token width, grid side)
     'deit-tiny': ('VisionTransformer', 192, 14),
@@ -28,6 +28,13 @@ MODELS_ = {  # config prefix: (backbone type, token width, grid side)
     'pvt-large': ('PyramidVisionTransformerV1', 512, 7),
 }
 NEW = [m for m in MODELS_ if not m.startswith('deit')]  # DeiT: own tests
+
+
+def smallest_fast(names):
+    """``names`` for parametrize: a train step at 224 px is slow (tens of
+    seconds on 2 cores) but for DeiT-T and PVT-T."""
+    return [n if n in ('deit-tiny', 'pvt-tiny') else
+            pytest.param(n, marks=pytest.mark.slow) for n in names]
 
 
 def test_every_model_has_an_smmix_and_a_baseline_config():
@@ -52,12 +59,12 @@ def _step(model):
     return model.train_step(_data(), optim)
 
 
-@pytest.mark.parametrize('name', NEW)
+@pytest.mark.parametrize('name', smallest_fast(NEW))
 def test_smmix_config_step_on_expected_grid(name):
     kind, width, side = MODELS_[name]
-    cfg = _load(f'{name}_smmix_4xb256_in1k.py')
+    cfg = load_smmix_config(f'{name}_smmix_4xb256_in1k.py')
     cfg.model.train_cfg.augments.switch_prob = 1.0  # the SMMix branch
-    model = _build(cfg)
+    model = build_config_model(cfg)
     assert type(model.backbone).__name__ == kind
     assert model.head.token_head.in_features == width
     record, size = build_attention_probe(model.backbone).configured_layout()
@@ -73,11 +80,11 @@ def test_smmix_config_step_on_expected_grid(name):
     assert float(log_vars['loss_fine']) > 0
 
 
-@pytest.mark.parametrize('name', list(MODELS_))
+@pytest.mark.parametrize('name', smallest_fast(MODELS_))
 def test_baseline_config_step(name):
     kind, width, _ = MODELS_[name]
-    cfg = _load(f'{name}_mixup-cutmix_4xb256_in1k.py')
-    model = _build(cfg)
+    cfg = load_smmix_config(f'{name}_mixup-cutmix_4xb256_in1k.py')
+    model = build_config_model(cfg)
     assert isinstance(model, MixImageClassifier)
     assert type(model.backbone).__name__ == kind
     assert [a.name for a in model.augments] == ['Mixup', 'CutMix']
@@ -93,7 +100,7 @@ def test_baseline_config_step(name):
 def test_recipe_points(name, kind):
     """Best-top-1 checkpoint, bounded checkpoints, exact resume, official
     head init; PVT's own drop path, clipping and weight-decay exemptions."""
-    cfg = _load(f'{name}_{kind}_4xb256_in1k.py')
+    cfg = load_smmix_config(f'{name}_{kind}_4xb256_in1k.py')
     ckpt = cfg.default_hooks.checkpoint
     assert (ckpt.save_best, ckpt.rule, ckpt.max_keep_ckpts) == (
         'accuracy/top1', 'greater', 2)
@@ -116,7 +123,8 @@ def test_recipe_points(name, kind):
 def test_smmix_heads_start_trunc_normal():
     """After init_weights both heads hold N(0, 0.02) weights and zero
     biases (the official init), not MMPretrain's zeros."""
-    model = _build(_load('pvt-tiny_smmix_4xb256_in1k.py'))
+    model = build_config_model(
+        load_smmix_config('pvt-tiny_smmix_4xb256_in1k.py'))
     model.init_weights()
     for linear in (model.head.layers.head, model.head.token_head):
         assert linear.weight.std().item() == pytest.approx(0.02, rel=0.05)
@@ -137,17 +145,19 @@ def test_metafile_lists_every_config_with_real_sizes():
     assert configs == files
     entry = next(m for m in meta['Models']
                  if m['Name'] == 'pvt-small_smmix_4xb256_in1k')
-    model = _build(_load('pvt-small_smmix_4xb256_in1k.py'))
+    model = build_config_model(
+        load_smmix_config('pvt-small_smmix_4xb256_in1k.py'))
     params = sum(p.numel() for p in model.parameters())
     assert entry['Metadata']['Parameters'] == pytest.approx(params, rel=1e-3)
 
 
+@pytest.mark.slow
 def test_cait_cls_statistic_trains():
     """attn_stat='cls' on CaiT reads the class-attention block (1 query
     row, one extra token) and the SMMix step runs on the 14x14 grid."""
-    cfg = _load('cait-xxs24_smmix_4xb256_in1k.py')
+    cfg = load_smmix_config('cait-xxs24_smmix_4xb256_in1k.py')
     cfg.model.train_cfg.augments.update(switch_prob=1.0, attn_stat='cls')
-    model = _build(cfg)
+    model = build_config_model(cfg)
     _, record = model.mix_context.clean_forward(
         torch.randn(2, 3, 224, 224), 'cls')
     assert record.attn.shape == (2, 4, 1, 197) and record.grid == (14, 14)

@@ -1,7 +1,6 @@
 """Transfer configs (configs/transfer/): each builds its model and trains a
 step at 224 px, and builds its dataset with MMPretrain's own class from a
 tiny folder in that dataset's on-disk format, written here."""
-import copy
 import math
 import os.path as osp
 import pickle
@@ -13,13 +12,11 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper
-from mmpretrain.datasets import CIFAR100
 from mmpretrain.datasets.categories import FGVCAIRCRAFT_CATEGORIES
-from mmpretrain.registry import DATASETS
 from mmpretrain.structures import DataSample
 
-from tests.conftest import REPO_ROOT
-from tests.test_configs.test_deit_configs import _build
+from tests.helpers import (REPO_ROOT, TinyCIFAR100, build_config_model,
+                           build_dataset)
 
 TRANSFER = osp.join(REPO_ROOT, 'configs', 'transfer')
 CONFIGS = {  # file: classes, dataset type
@@ -36,13 +33,14 @@ def _load(name):
     return Config.fromfile(osp.join(TRANSFER, name))
 
 
+@pytest.mark.slow  # a DeiT-S step at 224 px
 @pytest.mark.parametrize('name', list(CONFIGS))
 def test_model_builds_and_trains_one_step(name):
     classes, dataset = CONFIGS[name]
     cfg = _load(name)
     assert cfg.train_dataloader.dataset.type == dataset
     assert cfg.test_dataloader.dataset.type == dataset
-    model = _build(cfg)
+    model = build_config_model(cfg)
     assert model.head.num_classes == classes
     assert model.data_preprocessor.num_classes == classes
     data = dict(
@@ -58,13 +56,13 @@ def test_model_builds_and_trains_one_step(name):
 def test_finetune_starts_from_the_imagenet_backbone_only(tmp_path):
     """The Pretrained init loads backbone.* of an ImageNet SMMix state dict
     (as smmix2mmsmmix.py writes it); the 200-class heads start fresh."""
-    imagenet = _build(Config.fromfile(
+    imagenet = build_config_model(Config.fromfile(
         osp.join(REPO_ROOT, 'configs', 'smmix',
                  'deit-small_smmix_4xb256_in1k.py')))
     torch.save(imagenet.state_dict(), tmp_path / 'in1k.pth')
     cfg = _load('deit-small_smmix-ft_4xb32_cub-224px.py')
     cfg.model.backbone.init_cfg.checkpoint = str(tmp_path / 'in1k.pth')
-    model = _build(cfg)
+    model = build_config_model(cfg)
     model.init_weights()
     for key, value in imagenet.backbone.state_dict().items():
         assert torch.equal(model.backbone.state_dict()[key], value), key
@@ -75,12 +73,6 @@ def test_finetune_starts_from_the_imagenet_backbone_only(tmp_path):
 def _jpeg(path, seed):
     img = np.random.default_rng(seed).integers(0, 256, (40, 50, 3))
     assert cv2.imwrite(str(path), img.astype(np.uint8))
-
-
-def _dataset(cfg_dataset, root, **override):
-    cfg = copy.deepcopy(cfg_dataset)
-    cfg.update(data_root=str(root), **override)
-    return DATASETS.build(cfg)
 
 
 def _check_pipeline(dataset):
@@ -99,8 +91,8 @@ def test_cub_folder(tmp_path):
     (tmp_path / 'image_class_labels.txt').write_text('1 1\n2 200\n3 200\n')
     (tmp_path / 'train_test_split.txt').write_text('1 1\n2 0\n3 1\n')
     cfg = _load('deit-small_smmix-ft_4xb32_cub-224px.py')
-    train = _dataset(cfg.train_dataloader.dataset, tmp_path)
-    test = _dataset(cfg.test_dataloader.dataset, tmp_path)
+    train = build_dataset(cfg.train_dataloader.dataset, tmp_path)
+    test = build_dataset(cfg.test_dataloader.dataset, tmp_path)
     assert [train.get_data_info(i)['gt_label'] for i in range(2)] == [0, 199]
     assert len(test) == 1 and test.get_data_info(0)['gt_label'] == 199
     _check_pipeline(train)
@@ -120,8 +112,8 @@ def test_stanford_cars_folder(tmp_path):
         str(tmp_path / 'devkit' / 'cars_test_annos_withlabels.mat'),
         dict(annotations=annotations))
     cfg = _load('deit-small_smmix-ft_4xb32_stanford-cars-224px.py')
-    train = _dataset(cfg.train_dataloader.dataset, tmp_path)
-    test = _dataset(cfg.test_dataloader.dataset, tmp_path)
+    train = build_dataset(cfg.train_dataloader.dataset, tmp_path)
+    test = build_dataset(cfg.test_dataloader.dataset, tmp_path)
     assert [train.get_data_info(i)['gt_label'] for i in range(2)] == [0, 195]
     assert test.get_data_info(1)['img_path'].endswith('cars_test/00001.jpg')
     _check_pipeline(train)
@@ -137,18 +129,10 @@ def test_fgvc_aircraft_folder(tmp_path):
         (tmp_path / 'data' / f'images_variant_{split}.txt').write_text(
             ''.join(f'100000{i} {v}\n' for i, v in enumerate(variants)))
     cfg = _load('deit-small_smmix-ft_4xb32_fgvc-aircraft-224px.py')
-    train = _dataset(cfg.train_dataloader.dataset, tmp_path)
+    train = build_dataset(cfg.train_dataloader.dataset, tmp_path)
     assert [train.get_data_info(i)['gt_label'] for i in range(2)] == [0, 99]
     _check_pipeline(train)
-    _check_pipeline(_dataset(cfg.test_dataloader.dataset, tmp_path))
-
-
-class TinyCIFAR100(CIFAR100):
-    """MMPretrain's CIFAR100 loader unchanged, with the md5s of the official
-    archive's files (which files written here cannot have) unset."""
-    train_list = [['train', None]]
-    test_list = [['test', None]]
-    meta = dict(CIFAR100.meta, md5=None)
+    _check_pipeline(build_dataset(cfg.test_dataloader.dataset, tmp_path))
 
 
 @pytest.mark.parametrize('split', ['train', 'test'])
@@ -165,7 +149,7 @@ def test_cifar100_folder(tmp_path, split):
     loader = cfg.train_dataloader if split == 'train' else \
         cfg.test_dataloader
     assert (loader.dataset.split, loader.dataset.download) == (split, False)
-    dataset = _dataset(loader.dataset, tmp_path, type=TinyCIFAR100)
+    dataset = build_dataset(loader.dataset, tmp_path, type=TinyCIFAR100)
     assert [dataset.get_data_info(i)['gt_label'] for i in range(3)] == \
         [5, 0, 99]
     _check_pipeline(dataset)

@@ -11,7 +11,10 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from tests.test_dist.test_ddp_sync import WORLD_SIZE, free_port, _model_cfg
+from mmsmmix.utils.dist import free_port
+from tests.helpers import DDP_WORLD_SIZE, ddp_model_cfg
+
+pytestmark = pytest.mark.slow
 
 
 def _worker(rank: int, port: int, out_dir: str, mode: str) -> None:
@@ -19,7 +22,7 @@ def _worker(rank: int, port: int, out_dir: str, mode: str) -> None:
     os.environ['MASTER_PORT'] = str(port)
     torch.set_num_threads(1)
     dist.init_process_group(
-        'gloo', rank=rank, world_size=WORLD_SIZE,
+        'gloo', rank=rank, world_size=DDP_WORLD_SIZE,
         timeout=datetime.timedelta(seconds=60))
     try:
         import mmsmmix  # noqa: F401
@@ -29,7 +32,7 @@ def _worker(rank: int, port: int, out_dir: str, mode: str) -> None:
         from mmpretrain.structures import DataSample
 
         torch.manual_seed(0)
-        cfg = _model_cfg()
+        cfg = ddp_model_cfg()
         cfg['train_cfg']['nonfinite'] = mode
         model = MODELS.build(cfg)
         ddp = MMDistributedDataParallel(
@@ -60,7 +63,7 @@ def _worker(rank: int, port: int, out_dir: str, mode: str) -> None:
 @pytest.mark.parametrize('mode', ['raise', 'skip'])
 def test_nan_on_one_rank_stops_both(tmp_path, mode):
     mp.spawn(_worker, args=(free_port(), str(tmp_path), mode),
-             nprocs=WORLD_SIZE, join=True)
+             nprocs=DDP_WORLD_SIZE, join=True)
     results = [json.load(open(tmp_path / f'rank{r}.json')) for r in (0, 1)]
     if mode == 'raise':
         for r in results:

@@ -14,14 +14,16 @@ import os
 import os.path as osp
 
 import numpy as np
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from mmsmmix.utils.dist import free_port
-from tests.conftest import record_mixes, tiny_vit_cfg
+from tests.helpers import DDP_WORLD_SIZE, ddp_model_cfg, record_mixes
 
-WORLD_SIZE = 2
+pytestmark = pytest.mark.slow
+
 STEPS = 8
 BATCH = 8
 # Rank 1's last two batches are odd-sized (the middle sample of an odd batch
@@ -30,20 +32,6 @@ BATCH_SIZES = {
     0: [BATCH] * STEPS,
     1: [BATCH] * (STEPS - 2) + [5, 3],
 }
-
-
-def _model_cfg() -> dict:
-    return dict(
-        type='MixImageClassifier',
-        backbone=tiny_vit_cfg(),
-        head=dict(
-            type='SMMixClsHead',
-            num_classes=10,
-            in_channels=64,
-            loss=dict(type='CrossEntropyLoss', use_soft=True)),
-        data_preprocessor=dict(
-            num_classes=10, mean=[72.94], std=[90.02], to_rgb=False),
-        train_cfg=dict(augments=dict(type='SMMix', switch_prob=0.5)))
 
 
 def _rank_data(root: str, rank: int):
@@ -67,7 +55,7 @@ def _worker(rank: int, port: int, out_dir: str, root: str) -> None:
     dist.init_process_group(
         'gloo',
         rank=rank,
-        world_size=WORLD_SIZE,
+        world_size=DDP_WORLD_SIZE,
         timeout=datetime.timedelta(seconds=60))
     try:
         import mmsmmix  # noqa: F401  (registers modules)
@@ -77,7 +65,7 @@ def _worker(rank: int, port: int, out_dir: str, root: str) -> None:
         from mmpretrain.structures import DataSample
 
         torch.manual_seed(rank)  # different init and torch draws per rank
-        model = MODELS.build(_model_cfg())
+        model = MODELS.build(ddp_model_cfg())
         model.init_weights()
         ddp = MMDistributedDataParallel(
             module=model, find_unused_parameters=True)
@@ -115,11 +103,11 @@ def test_ddp_two_ranks_stay_in_sync(fmnist_root, tmp_path):
     mp.spawn(
         _worker,
         args=(free_port(), str(tmp_path), fmnist_root),
-        nprocs=WORLD_SIZE,
+        nprocs=DDP_WORLD_SIZE,
         join=True)
 
     records = []
-    for rank in range(WORLD_SIZE):
+    for rank in range(DDP_WORLD_SIZE):
         with open(tmp_path / f'rank{rank}.json') as f:
             records.append(json.load(f))
     r0, r1 = records

@@ -14,7 +14,10 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from tests.test_dist.test_ddp_sync import WORLD_SIZE, free_port
+from mmsmmix.utils.dist import free_port
+from tests.helpers import DDP_WORLD_SIZE
+
+pytestmark = pytest.mark.slow
 
 GLOO_THREADS = ('pt_gloo_runloop', 'gloo_tcp_loop')
 
@@ -27,7 +30,7 @@ def _threads():
 def _worker(rank, port, out_dir, collect):
     os.environ['MASTER_ADDR'] = '127.0.0.1'
     os.environ['MASTER_PORT'] = str(port)
-    dist.init_process_group('gloo', rank=rank, world_size=WORLD_SIZE,
+    dist.init_process_group('gloo', rank=rank, world_size=DDP_WORLD_SIZE,
                             timeout=datetime.timedelta(seconds=60))
     from mmsmmix.utils import finish_distributed
 
@@ -54,8 +57,8 @@ def _worker(rank, port, out_dir, collect):
 @pytest.mark.parametrize('collect', [True, False])
 def test_finish_distributed_joins_gloo_threads(tmp_path, collect):
     mp.spawn(_worker, args=(free_port(), str(tmp_path), collect),
-             nprocs=WORLD_SIZE, join=True)
-    for rank in range(WORLD_SIZE):
+             nprocs=DDP_WORLD_SIZE, join=True)
+    for rank in range(DDP_WORLD_SIZE):
         with open(tmp_path / f'rank{rank}.json') as f:
             threads = json.load(f)
         assert any(t in GLOO_THREADS for t in threads['before'])

@@ -173,6 +173,7 @@ def test_readme_is_a_short_front_door():
         f'{README_MAX_LINES}: move the details into docs/')
 
 
+@pytest.mark.slow  # a Sphinx build
 def test_every_page_is_in_the_toctree_and_builds(tmp_path):
     """``make docs`` as a test: Sphinx, warnings as errors (a page outside
     every toctree, a broken cross-reference or anchor, a docstring that

@@ -188,8 +188,8 @@ def test_no_corruption_panel_without_results(tmp_path):
 def test_long_title_wrapped():
     title = 'Fashion-MNIST, first 5000 training images, ' * 6
     fig = figure(three_runs(corruption=False), title)
-    assert '\n' in fig._suptitle.get_text()
-    assert figure(three_runs(), 'short')._suptitle.get_text() == 'short'
+    assert '\n' in fig.get_suptitle()
+    assert figure(three_runs(), 'short').get_suptitle() == 'short'
     # the caller's own line breaks stay (setting, then date and machine)
     text = figure(three_runs(), 'what was trained\n2026-11-26, a CPU')
-    assert text._suptitle.get_text() == 'what was trained\n2026-11-26, a CPU'
+    assert text.get_suptitle() == 'what was trained\n2026-11-26, a CPU'

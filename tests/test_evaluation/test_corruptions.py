@@ -10,7 +10,7 @@ from mmsmmix.datasets import Corrupt, FashionMNISTIdx, read_idx
 from mmsmmix.evaluation.loops import insert_corruption
 from mmsmmix.evaluation.robustness import (CORRUPTIONS, RANDOM_CORRUPTIONS,
                                            corrupt, parse_corruptions)
-from tests.test_evaluation.runner_utils import run_test, tiny_model
+from tests.helpers import run_test, tiny_model
 
 NAMES = list(CORRUPTIONS)
 

@@ -17,11 +17,10 @@ from mmpretrain.registry import MODELS
 
 from mmsmmix.evaluation.robustness import (num_dropped, occlude,
                                            occlusion_mask, patch_order)
-from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
+from tests.helpers import (FMNIST_CONFIGS, FMNIST_PREPROCESSOR,
+                           RUN_TEST_IMAGES, randomise_head, run_test,
+                           tiny_model)
 from tests.tool_process import run_tool_process
-from tests.test_evaluation.runner_utils import (NUM_IMAGES, PREPROCESSOR,
-                                               randomise_head, run_test,
-                                               tiny_model)
 
 
 # ----------------------------------------------------------------- maths
@@ -133,7 +132,7 @@ TINY_RESNET = dict(
 
 
 def same_predictions(a, b):
-    assert len(a) == len(b) == NUM_IMAGES
+    assert len(a) == len(b) == RUN_TEST_IMAGES
     assert [p['sample_idx'] for p in a] == [p['sample_idx'] for p in b]
     scores_a = torch.stack([p['pred_score'] for p in a])
     scores_b = torch.stack([p['pred_score'] for p in b])
@@ -187,28 +186,42 @@ def test_loop_occludes_through_the_model(vit, plain_vit, fmnist_root,
         plain_scores), atol=1e-6)
 
 
-def test_loop_attention_layout_comes_from_the_probe(vit, fmnist_root,
-                                                    tmp_path):
+def test_loop_attention_mode_drops_the_most_attended_patches(
+        vit, fmnist_root, tmp_path):
     """Attention mode ranks by ``patch_attention_score`` of the last block:
-    the most-attended patches of a real batch are the ones zeroed."""
+    the loop's predictions are the model's on real batches whose
+    most-attended patches (7x7 grid of 4x4 patches) are zeroed by hand."""
     from mmsmmix.models.probes import build_attention_probe
     from mmsmmix.ops import patch_attention_score
-    runner, _, _ = run_test(
+    runner, _, preds = run_test(
         vit, fmnist_root, str(tmp_path),
         dict(type='OcclusionTestLoop', ratios=[0.25], mode='attention'),
         'occ_att')
     loop = runner.test_loop
-    data = vit.data_preprocessor(next(iter(loop.dataloader)), False)
-    with torch.no_grad():
-        scores, grid, patch = loop._layout(data['inputs'])
-        with build_attention_probe(vit.backbone).capture() as record:
-            vit.extract_feat(data['inputs'])
-    assert grid == (7, 7) and patch == (4, 4)
-    expected = patch_attention_score(record.attn, 'patch', 1)
-    assert torch.allclose(scores, expected)
-    mask = occlusion_mask(patch_order(scores), 0.25)
-    top = expected.topk(num_dropped(0.25, 49), dim=1).indices
-    assert torch.equal(mask, torch.zeros_like(mask).scatter_(1, top, True))
+    assert loop.num_patches == 49
+    expected = []
+    for batch in loop.dataloader:
+        data = vit.data_preprocessor(batch, False)
+        inputs = data['inputs']
+        with torch.no_grad():
+            with build_attention_probe(vit.backbone).capture() as record:
+                vit.extract_feat(inputs)
+        assert record.grid == (7, 7) and record.patch_size == (4, 4)
+        scores = patch_attention_score(record.attn, 'patch', 1)
+        top = scores.topk(num_dropped(0.25, 49), dim=1).indices
+        mask = torch.zeros(len(inputs), 49, dtype=torch.bool)
+        mask.scatter_(1, top, True)
+        assert torch.equal(occlusion_mask(patch_order(scores), 0.25), mask)
+        # the dropped cells by hand: 4x4 pixel squares set to 0
+        occluded = inputs.clone()
+        for b, cell in mask.nonzero().tolist():
+            row, col = divmod(cell, 7)
+            occluded[b, :, 4 * row:4 * row + 4, 4 * col:4 * col + 4] = 0
+        expected += loop.predict(data, occluded)
+    assert len(preds) == len(expected) == RUN_TEST_IMAGES
+    for pred, sample in zip(preds, expected):
+        assert torch.allclose(pred['pred_score'], sample.pred_score,
+                              atol=1e-6)
 
 
 def test_backbone_without_probe_needs_a_grid(fmnist_root, tmp_path):
@@ -234,22 +247,24 @@ def test_backbone_without_probe_needs_a_grid(fmnist_root, tmp_path):
 # ------------------------------------------------------ tools/test.py
 
 
+@pytest.mark.slow
 def test_tool_occlusion_end_to_end(fmnist_root, tmp_path):
     """tools/test.py --occlusion 0,0.5 on an untrained demo-sized ViT."""
     cfg = Config.fromfile(
         osp.join(FMNIST_CONFIGS, 'vit-mini-p7_nomix_1xb64_fmnist.py'))
     torch.manual_seed(0)
-    model = MODELS.build(dict(cfg.model, data_preprocessor=PREPROCESSOR))
+    model = MODELS.build(
+        dict(cfg.model, data_preprocessor=FMNIST_PREPROCESSOR))
     model.init_weights()
     randomise_head(model)
     ckpt = str(tmp_path / 'untrained.pth')
     save_checkpoint({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
     work_dir = tmp_path / 'work'
     proc = run_tool_process(
-        osp.join(REPO_ROOT, 'tools', 'test.py'),
+        'tools/test.py',
         osp.join(FMNIST_CONFIGS, 'vit-mini-p7_nomix_1xb64_fmnist.py'), ckpt,
         '--work-dir', str(work_dir), '--occlusion', '0,0.5',
-        '--cfg-options', f'test_dataloader.dataset.indices={NUM_IMAGES}',
+        '--cfg-options', f'test_dataloader.dataset.indices={RUN_TEST_IMAGES}',
         f'test_dataloader.dataset.data_root={fmnist_root}')
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]

@@ -11,7 +11,7 @@ from mmengine.registry import MODELS as ROOT_MODELS
 
 import mmsmmix
 from mmsmmix.registry import config_dir, package_dir
-from tests.conftest import REPO_ROOT
+from tests.helpers import REPO_ROOT
 
 
 def test_the_checkout_links_its_configs_into_mim():
@@ -35,8 +35,9 @@ def test_mmsmmix_base_resolves_and_builds(tmp_path):
     assert cfg.model.train_cfg == ours.model.train_cfg
     assert cfg.model.head.num_classes == 7
     # Type dicts of an mmsmmix:: base are built in the mmsmmix scope,
-    # whose registries find MMPretrain's (and ours) through their parents.
-    assert cfg.model._scope_ == 'mmsmmix'
+    # whose registries find MMPretrain's (and ours) through their parents
+    # (the config key mmengine's registries read).
+    assert cfg.model['_scope_'] == 'mmsmmix'
     model = ROOT_MODELS.build(cfg.model)
     assert type(model).__name__ == 'MixImageClassifier'
     assert type(model.augments[0]).__name__ == 'SMMix'
@@ -57,8 +58,9 @@ def test_custom_imports_with_mmpretrain_bases(tmp_path):
     assert model.backbone.embed_dims == 192
 
 
+@pytest.mark.slow
 def test_a_process_that_never_imports_mmsmmix_cannot_resolve_it(tmp_path):
-    """What README says does not work: mmengine only knows registered
+    """What docs/user_guides/configs.md says does not work: mmengine only knows registered
     package names."""
     (tmp_path / 'mine.py').write_text(
         "_base_ = ['mmsmmix::fashion_mnist/vit-mini-p7_smmix_1xb64_fmnist"
@@ -71,6 +73,7 @@ def test_a_process_that_never_imports_mmsmmix_cannot_resolve_it(tmp_path):
     assert 'mmengine does not support to load mmsmmix config' in proc.stderr
 
 
+@pytest.mark.slow
 def test_import_says_what_is_missing(tmp_path):
     """In a Python without the OpenMMLab stack, importing mmsmmix names
     what is missing and how to get it (no bare ModuleNotFoundError from
@@ -98,8 +101,8 @@ def test_import_says_what_is_missing(tmp_path):
 ])
 def test_import_message_ranges_match_the_extras(extra, requirements):
     with open(osp.join(REPO_ROOT, requirements)) as f:
-        declared = [l.split('#')[0].strip() for l in f
-                    if l.split('#')[0].strip()]
+        declared = [line.split('#')[0].strip() for line in f
+                    if line.split('#')[0].strip()]
     for req in declared:
         name = req.split('>')[0].split('<')[0].replace('-lite', '')
         assert req.replace('mmcv-lite', 'mmcv') in \

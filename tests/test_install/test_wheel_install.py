@@ -30,8 +30,11 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from mmsmmix.utils import free_port, load_local_checkpoint
-from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
+from tests.helpers import FMNIST_CONFIGS, REPO_ROOT
 
+pytestmark = pytest.mark.slow
+
+CONSTRAINTS = osp.join(REPO_ROOT, 'requirements', 'constraints.txt')
 SMMIX_BASE = 'fashion_mnist/vit-mini-p7_smmix_1xb64_fmnist.py'
 USER_CONFIG = f"""_base_ = ['mmsmmix::{SMMIX_BASE}']
 train_dataloader = dict(batch_size=32, dataset=dict(indices=64))
@@ -50,8 +53,8 @@ def wheel_requires(wheel: str) -> list:
     with zipfile.ZipFile(wheel) as z:
         meta = z.read(next(f for f in z.namelist()
                            if f.endswith('.dist-info/METADATA'))).decode()
-    return [l[len('Requires-Dist: '):] for l in meta.splitlines()
-            if l.startswith('Requires-Dist: ')]
+    return [line[len('Requires-Dist: '):] for line in meta.splitlines()
+            if line.startswith('Requires-Dist: ')]
 
 
 def run(cmd, **kwargs):
@@ -114,10 +117,10 @@ def link_torch(overlay: str, site_packages: str) -> list:
     for name, dist in torch_closure().items():
         names.append(name)
         location = str(dist.locate_file(''))
-        tops = {osp.basename(str(dist._path))}
-        tops.update(
-            str(f).split('/')[0] for f in dist.files or []
-            if not str(f).startswith('..'))
+        tops = {str(f).split('/')[0] for f in dist.files or []
+                if not str(f).startswith('..')}
+        # RECORD lists the .dist-info folder too: what pip reads
+        assert any(t.endswith('.dist-info') for t in tops), name
         for top in tops:
             src, dst = osp.join(location, top), osp.join(overlay, top)
             if osp.exists(src) and not osp.lexists(dst):
@@ -133,7 +136,7 @@ def wheelhouse(tmp_path_factory):
     output = run([
         sys.executable,
         osp.join(REPO_ROOT, 'tools', 'misc', 'wheelhouse.py'), dest, '-c',
-        osp.join(REPO_ROOT, 'requirements', 'constraints.txt')
+        CONSTRAINTS
     ])
     names = {
         canonicalize_name(osp.basename(w).split('-')[0])
@@ -262,17 +265,43 @@ def test_installed_launcher_uses_the_package_environment(
     _same_model_as_the_base(str(tmp_path / 'w'))
 
 
+def pinned_versions() -> dict:
+    """The exact pins (``name==version``) of requirements/constraints.txt."""
+    pins = {}
+    with open(CONSTRAINTS) as f:
+        for line in f:
+            line = line.split('#')[0].strip()
+            if line:
+                req = Requirement(line)
+                for spec in req.specifier:
+                    if spec.operator == '==':
+                        pins[canonicalize_name(req.name)] = spec.version
+    return pins
+
+
 @pytest.fixture(scope='module')
-def mim(user_env):
+def mim(user_env, tmp_path_factory):
     """openmim, without the dependencies that would break the environment
     (opendatalab -> openxlab pins setuptools 60, requests 2.28, rich 13.4),
-    none of which `mim train`/`mim test` import."""
+    none of which `mim train`/`mim test` import; everything installed at
+    the version pinned in requirements/constraints.txt."""
     python = user_env['python']
-    run([python, '-m', 'pip', 'install', '-q', '--no-deps', 'openmim==0.3.9'])
-    run([
-        python, '-m', 'pip', 'install', '-q', 'click', 'colorama', 'pandas',
-        'requests', 'tabulate'
-    ])
+    reports = tmp_path_factory.mktemp('mim')
+    for i, packages in enumerate(
+            (['--no-deps', 'openmim'],
+             ['click', 'colorama', 'pandas', 'requests', 'tabulate'])):
+        report = str(reports / f'{i}.json')
+        run([python, '-m', 'pip', 'install', '-q', '-c', CONSTRAINTS,
+             '--report', report, *packages])
+        with open(report) as f:
+            installed = {
+                canonicalize_name(item['metadata']['name']):
+                item['metadata']['version']
+                for item in json.load(f)['install']
+            }
+        pins = pinned_versions()
+        unpinned = {n: v for n, v in installed.items() if pins.get(n) != v}
+        assert not unpinned, f'not pinned in {CONSTRAINTS}: {unpinned}'
     return osp.join(user_env['venv'], 'bin', 'mim')
 
 

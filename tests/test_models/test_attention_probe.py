@@ -4,7 +4,7 @@ import torch
 from mmpretrain.registry import MODELS
 
 import mmsmmix  # noqa: F401
-from tests.conftest import tiny_vit_cfg
+from tests.helpers import tiny_vit_cfg
 from mmsmmix.models.probes import AttentionRecord, build_attention_probe
 
 

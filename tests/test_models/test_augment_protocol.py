@@ -1,6 +1,7 @@
-"""The protocol from the outside: README's example method, written only
-against ``augments/base.py``, trains through an unmodified
-MixImageClassifier; the classifier dispatches on the result alone."""
+"""The protocol from the outside: the example method of
+docs/advanced_guides/protocol.md, written only against
+``augments/base.py``, trains through an unmodified MixImageClassifier;
+the classifier dispatches on the result alone."""
 import pytest
 import torch
 from mmpretrain.registry import BATCH_AUGMENTS, MODELS
@@ -8,7 +9,7 @@ from mmpretrain.structures import DataSample
 
 from mmsmmix.models.augments import MixAugment, MixResult, Relabel
 from mmsmmix.ops import mix_targets, partner_index
-from tests.conftest import record_mixes, tiny_vit_cfg
+from tests.helpers import record_mixes, tiny_vit_cfg
 
 
 @BATCH_AUGMENTS.register_module(force=True)

@@ -86,6 +86,7 @@ def test_amp_option_picks_the_wrapper_of_the_device():
     assert amp_cfg(gpu, cuda=False) == 'AmpOptimWrapper'  # already AMP
 
 
+@pytest.mark.slow
 def test_train_tool_amp_on_cpu(fmnist_root, tmp_path):
     """``tools/train.py --amp`` on a machine without CUDA trains through the
     real Runner in bfloat16 (mmengine's AmpOptimWrapper would refuse)."""

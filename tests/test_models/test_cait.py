@@ -34,6 +34,7 @@ def _mix_heads(scores, linear):
         linear.bias[None, :, None, None]
 
 
+@pytest.mark.slow  # CaiT-XXS24 at 224 px, by hand
 def test_patch_statistic_is_mixed_self_attention(cait):
     x = torch.randn(2, 3, 224, 224)
     probe = build_attention_probe(cait)
@@ -61,6 +62,7 @@ def test_patch_statistic_is_mixed_self_attention(cait):
     assert torch.allclose(record.attn, expected, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_cls_statistic_is_last_class_attention_row(cait):
     x = torch.randn(2, 3, 224, 224)
     with torch.no_grad(), build_attention_probe(cait).capture('cls') as rec:

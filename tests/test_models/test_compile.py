@@ -27,7 +27,7 @@ from mmpretrain.structures import DataSample
 
 from mmsmmix.engine import CompileHook
 from mmsmmix.models.classifiers import CompiledForward
-from tests.conftest import tiny_vit_cfg
+from tests.helpers import tiny_vit_cfg
 
 SMMIX_HEAD = dict(
     type='SMMixClsHead',

@@ -12,7 +12,7 @@ from mmpretrain.structures import DataSample
 
 import mmsmmix  # noqa: F401
 from mmsmmix.models.losses import DecoupledMixupLoss
-from tests.conftest import tiny_vit_cfg
+from tests.helpers import tiny_vit_cfg
 
 LOGITS = torch.tensor([[2.0, -1.0, 0.5, 1.0], [0.3, 1.2, -0.4, 0.0],
                        [1.0, 0.0, 0.0, -2.0]])

@@ -8,7 +8,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import mmsmmix  # noqa: F401
-from tests.conftest import record_mixes, tiny_vit_cfg
+from tests.helpers import record_mixes, tiny_vit_cfg
 from mmsmmix.models.classifiers import MixImageClassifier
 
 NUM_CLASSES = 10

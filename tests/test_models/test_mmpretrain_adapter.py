@@ -16,7 +16,7 @@ from mmpretrain.registry import BATCH_AUGMENTS, MODELS
 import mmsmmix  # noqa: F401
 from mmsmmix.models.augments import MMPretrainAugment
 from mmsmmix.utils import load_local_checkpoint
-from tests.conftest import FMNIST_CONFIGS, tiny_vit_cfg
+from tests.helpers import FMNIST_CONFIGS, tiny_vit_cfg
 
 
 def _adapter(cfg, seed=4):
@@ -118,6 +118,7 @@ def _mixup_cutmix_cfg(work_dir, root, epochs, name):
     return cfg
 
 
+@pytest.mark.slow  # three Runner trainings: exact resume
 def test_resumes_a_checkpoint_without_the_new_streams(tmp_path, fmnist_root):
     """A checkpoint written before Mixup/CutMix had streams (none saved for
     them) resumes with a warning, and the classifier's stream (which

@@ -8,7 +8,7 @@ from mmpretrain.registry import MODELS
 
 import mmsmmix  # noqa: F401
 from mmsmmix.models.augments import SMMix
-from tests.conftest import tiny_vit_cfg
+from tests.helpers import tiny_vit_cfg
 
 LABELS = torch.tensor([0, 3, 7, 9])
 
@@ -90,8 +90,8 @@ def test_bfloat16_scores_are_close_to_float32():
 
 def test_unknown_dtype_is_refused():
     with pytest.raises(ValueError, match=r"SMMix motivating_dtype must be "
-                       r"one of \['bfloat16', 'float16', 'float32', 'auto'\], got "
-                       r"'half'"):
+                       r"one of \['bfloat16', 'float16', 'float32', "
+                       r"'auto'\], got 'half'"):
         SMMix(motivating_dtype='half')
 
 

@@ -10,7 +10,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import mmsmmix  # noqa: F401
-from tests.conftest import tiny_vit_cfg
+from tests.helpers import tiny_vit_cfg
 
 HEAD = dict(
     type='SMMixClsHead',

@@ -61,7 +61,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import mmsmmix  # noqa: F401
-from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
+from tests.helpers import FMNIST_CONFIGS, REPO_ROOT
 
 GOLDEN = osp.join(REPO_ROOT, 'tests', 'data', 'mix_outputs.json')
 METHODS = ('smmix', 'smmix-dm', 'fmix', 'transmix', 'mixpro', 'rankmixup')
@@ -354,6 +354,7 @@ def test_guard_catches_a_changed_coefficient(golden, method, perturb):
         f'{method}: {perturb} changed by 1e-4 went unnoticed'
 
 
+@pytest.mark.slow  # fresh Pythons
 @pytest.mark.parametrize('dispatch', ['default', 'avx2'])
 def test_guard_holds_on_both_instruction_sets_and_thread_counts(dispatch):
     """The guard, run as a script with 1 and 2 threads, under the machine's

@@ -14,7 +14,7 @@ from mmpretrain.structures import DataSample
 
 import mmsmmix  # noqa: F401
 from mmsmmix.models.augments import MixAugment
-from tests.conftest import tiny_vit_cfg
+from tests.helpers import tiny_vit_cfg
 
 HEAD = dict(type='VisionTransformerClsHead', num_classes=10, in_channels=64,
             loss=dict(type='CrossEntropyLoss', use_soft=True))

@@ -2,59 +2,28 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from mmpretrain.registry import MODELS
 
 import mmsmmix  # noqa: F401
 from mmsmmix.models.probes import build_attention_probe
+from tests.helpers import PVT_DEPTHS, official_pvt_keys, pvt_backbone
 
-DEPTHS = dict(tiny=[2, 2, 2, 2], small=[3, 4, 6, 3], medium=[3, 4, 18, 3],
-              large=[3, 8, 27, 3])
 # Published sizes (PVT paper / release), classification head included.
 PARAMS_M = dict(tiny=13.2, small=24.5, medium=44.2, large=61.4)
 
 
-def official_keys(depths):
-    """The official ``classification/pvt.py`` state-dict keys without the
-    head, in its order, written out from the release's module layout:
-    direct parameters first (pos_embed1-4, cls_token), then per stage
-    patch_embed, blocks (norm1, attn.q/kv/proj, attn.sr/norm where the
-    spatial reduction is > 1, i.e. stages 1-3, norm2, mlp.fc1/fc2), then
-    the final norm."""
-    keys = [f'pos_embed{i}' for i in range(1, 5)] + ['cls_token']
-    wb = ('weight', 'bias')
-    for i, depth in enumerate(depths, 1):
-        keys += [f'patch_embed{i}.{m}.{p}' for m in ('proj', 'norm')
-                 for p in wb]
-        for j in range(depth):
-            names = ['norm1', 'attn.q', 'attn.kv', 'attn.proj']
-            if i < 4:
-                names += ['attn.sr', 'attn.norm']
-            names += ['norm2', 'mlp.fc1', 'mlp.fc2']
-            keys += [f'block{i}.{j}.{n}.{p}' for n in names for p in wb]
-    return keys + ['norm.weight', 'norm.bias']
-
-
-def _pvt(arch='tiny', **kwargs):
-    backbone = MODELS.build(
-        dict(type='PyramidVisionTransformerV1', arch=arch, **kwargs))
-    backbone.init_weights()
-    backbone.eval()  # BaseBackbone.train() does not return self
-    return backbone
-
-
-@pytest.mark.parametrize('arch', list(DEPTHS))
+@pytest.mark.parametrize('arch', list(PVT_DEPTHS))
 def test_official_key_names_and_published_sizes(arch):
-    backbone = _pvt(arch)
-    assert list(backbone.state_dict()) == official_keys(DEPTHS[arch])
+    backbone = pvt_backbone(arch)
+    assert list(backbone.state_dict()) == official_pvt_keys(PVT_DEPTHS[arch])
     head = 512 * 1000 + 1000
     params = sum(p.numel() for p in backbone.parameters()) + head
     assert params / 1e6 == pytest.approx(PARAMS_M[arch], rel=0.01)
 
 
 def test_saved_state_dict_reloads_strictly(tmp_path):
-    source = _pvt('tiny')
+    source = pvt_backbone('tiny')
     torch.save(source.state_dict(), tmp_path / 'pvt.pth')
-    target = _pvt('tiny')
+    target = pvt_backbone('tiny')
     target.load_state_dict(
         torch.load(tmp_path / 'pvt.pth', weights_only=True), strict=True)
     x = torch.randn(1, 3, 224, 224)
@@ -63,7 +32,7 @@ def test_saved_state_dict_reloads_strictly(tmp_path):
 
 
 def test_outputs_and_token_layout():
-    backbone = _pvt('tiny', out_type='raw')
+    backbone = pvt_backbone('tiny', out_type='raw')
     x = torch.randn(2, 3, 224, 224)
     with torch.no_grad():
         tokens = backbone(x)[0]
@@ -78,7 +47,7 @@ def test_outputs_and_token_layout():
 def test_other_input_sizes_resize_position_embeddings():
     """At 256 px the stage grids are 64/32/16/8; each stage's position
     embedding is resized bilinearly from its 224-px grid."""
-    backbone = _pvt('tiny', out_type='raw')
+    backbone = pvt_backbone('tiny', out_type='raw')
     seen = {}
 
     def keep(name, value):
@@ -103,9 +72,9 @@ def test_other_input_sizes_resize_position_embeddings():
 
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="arch must be one of"):
-        _pvt('huge')
+        pvt_backbone('huge')
     with pytest.raises(ValueError, match='out_type'):
-        _pvt(out_type='featmap')
+        pvt_backbone(out_type='featmap')
 
 
 def _block_input(backbone, x):
@@ -122,7 +91,7 @@ def test_probe_reads_last_stage4_block_as_by_hand():
     """softmax(q k^T / sqrt(64)) of the last stage-4 block, with q and k cut
     by hand from its ``q`` and ``kv`` weights (kv rows: [k | v], 8 heads of
     64 channels)."""
-    backbone = _pvt('tiny', out_type='raw')
+    backbone = pvt_backbone('tiny', out_type='raw')
     x = torch.randn(2, 3, 224, 224)
     probe = build_attention_probe(backbone)
     with torch.no_grad():
@@ -148,6 +117,7 @@ def test_probe_reads_last_stage4_block_as_by_hand():
 
 
 def test_probe_configured_layout():
-    record, size = build_attention_probe(_pvt('tiny')).configured_layout()
+    probe = build_attention_probe(pvt_backbone('tiny'))
+    record, size = probe.configured_layout()
     assert size == (224, 224) and record.grid == (7, 7)
     assert record.patch_size == (32, 32)

@@ -15,7 +15,7 @@ from mmpretrain.structures import DataSample
 import mmsmmix  # noqa: F401
 from mmsmmix.models.augments import RankMixup
 from mmsmmix.models.losses import RankMixupLoss
-from tests.conftest import tiny_vit_cfg
+from tests.helpers import tiny_vit_cfg
 
 
 def test_mrl_by_hand():

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from mmpretrain.registry import BATCH_AUGMENTS, MODELS
 
 import mmsmmix  # noqa: F401
-from tests.conftest import tiny_vit_cfg
+from tests.helpers import tiny_vit_cfg
 from mmsmmix.models.augments import SMMix
 
 NUM_CLASSES = 10

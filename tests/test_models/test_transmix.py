@@ -13,7 +13,7 @@ import mmsmmix  # noqa: F401
 from mmsmmix.models.augments import TransMix
 from mmsmmix.models.probes import AttentionRecord, build_attention_probe
 from mmsmmix.ops import attention_share, box_token_mask, cutmix_box
-from tests.conftest import record_mixes, tiny_vit_cfg
+from tests.helpers import record_mixes, tiny_vit_cfg
 
 
 def test_cutmix_box_sides_follow_lam():

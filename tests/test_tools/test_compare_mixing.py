@@ -27,7 +27,7 @@ from mmsmmix.evaluation.comparison import (METHODS, Launch, cfg_options,
                                            verdict)
 from mmsmmix.datasets import first_training_batch
 from mmsmmix.evaluation.timing import build_model, mixing_op_seconds
-from tests.conftest import REPO_ROOT
+from tests.helpers import REPO_ROOT, refused
 from tests.tool_process import run_tool_process, start_tool_process
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'benchmark', 'compare_mixing.py')
@@ -78,7 +78,7 @@ def test_quick_trains_and_writes_table_and_chart(quick):
 
 
 @pytest.mark.slow
-def test_second_call_resumes_without_retraining(quick):
+def test_second_call_resumes_without_retraining(quick, capsys):
     work_dir, _ = quick
     result = osp.join(work_dir, 'runs', 'smmix', 'seed0', 'result.json')
     before = os.stat(result).st_mtime_ns
@@ -91,9 +91,9 @@ def test_second_call_resumes_without_retraining(quick):
     assert 'started' not in output and 'already finished' not in output
     assert '| SMMix | 1 |' in output
     # another setting in the same work dir is refused, naming what differs
-    code, output = _compare('--quick', '--epochs', '2', '--work-dir',
-                            work_dir, check=False)
-    assert code != 0 and 'another setting: epochs 1 there, 2 now' in output
+    code, output = refused(TOOL, '--quick', '--epochs', '2', '--work-dir',
+                           work_dir, capsys=capsys)
+    assert code == 1 and 'another setting: epochs 1 there, 2 now' in output
 
 
 @pytest.mark.slow
@@ -109,15 +109,9 @@ def test_adding_a_seed_trains_only_that_seed(quick):
 def _refused(*args, capsys) -> str:
     """The tool's message when it refuses ``args`` (in this process: the
     errors come before any work)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('compare_mixing_tool',
-                                                  TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    with pytest.raises(SystemExit) as exit_:
-        tool.main(list(args))
-    assert exit_.value.code not in (0, None)
-    return f'{exit_.value.code} {capsys.readouterr().err}'
+    code, message = refused(TOOL, *args, capsys=capsys)
+    assert code != 0
+    return message
 
 
 def test_bad_options_are_named(fmnist_root, tmp_path, capsys):
@@ -310,7 +304,8 @@ def squares_root(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_a_suite_of_ones_own_on_another_dataset(squares_root, tmp_path):
+def test_a_suite_of_ones_own_on_another_dataset(squares_root, tmp_path,
+                                                capsys):
     """A YAML suite names the dataset; --cfg-options move every run's data
     root to it: the runs train on its 256 images (4 steps of 64) and test
     on its 100 (corruption and occlusion on its first 20), and the report
@@ -330,10 +325,10 @@ def test_a_suite_of_ones_own_on_another_dataset(squares_root, tmp_path):
     root = [f'{split}_dataloader.dataset.data_root={squares_root}'
             for split in ('train', 'val')]
     work_dir = str(tmp_path / 'cmp')
-    code, output = _compare('--suite', str(path), '--cfg-options', *root,
-                            '--train-images', '300', '--work-dir', work_dir,
-                            check=False)
-    assert code != 0 and '--train-images 300: the training set has 256 ' \
+    code, output = refused(TOOL, '--suite', str(path), '--cfg-options',
+                           *root, '--train-images', '300', '--work-dir',
+                           work_dir, capsys=capsys)
+    assert code == 1 and '--train-images 300: the training set has 256 ' \
         'images' in output
     _, output = _compare('--suite', str(path), '--cfg-options', *root,
                          '--work-dir', work_dir)
@@ -399,7 +394,7 @@ def test_two_slurm_tasks_per_run(fmnist_root, tmp_path):
 
 
 @pytest.mark.slow
-def test_collect_gives_the_table_of_own_runs(quick, tmp_path):
+def test_collect_gives_the_table_of_own_runs(quick, tmp_path, capsys):
     """SMMix trained by tools/train.py with the comparison's options, then
     --collect: the same top-1, ECE and corruption top-1 as the
     comparison's own run of it."""
@@ -430,9 +425,10 @@ def test_collect_gives_the_table_of_own_runs(quick, tmp_path):
     for key in ('top1', 'ece', 'corruption_top1'):
         assert row[key] == own[key], key
     # the comparison's own run of it is never replaced by a collected one
-    code, output = _compare('--quick', '--methods', 'smmix', '--collect',
-                            trained, '--work-dir', work_dir, check=False)
-    assert code != 0 and 'smmix/seed0 already has a result' in output
+    code, output = refused(TOOL, '--quick', '--methods', 'smmix',
+                           '--collect', trained, '--work-dir', work_dir,
+                           capsys=capsys)
+    assert code == 1 and 'smmix/seed0 already has a result' in output
     assert '(from this comparison)' in output
 
 
@@ -564,6 +560,7 @@ def test_suite_errors_name_the_key(tmp_path):
             load_suite(str(path))
 
 
+@pytest.mark.slow
 def test_a_kill_while_saving_leaves_a_checkpoint_to_resume(fmnist_root,
                                                            tmp_path):
     """A run stopped inside ``save_checkpoint`` of epoch 3 -- after mmengine

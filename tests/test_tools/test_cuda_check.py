@@ -2,7 +2,6 @@
 trains, refuses a NaN batch and reloads; the report times them against
 CutMix. And the check fails when what it checks is broken."""
 import json
-import os.path as osp
 
 import pytest
 import torch
@@ -11,12 +10,13 @@ from mmsmmix.evaluation.comparison import METHODS as SUITE_METHODS
 from mmsmmix.evaluation.comparison import load_suite
 from mmsmmix.evaluation.cuda_check import (METHODS, deit_small_setting,
                                            run_check, tiny_setting)
-from tests.conftest import REPO_ROOT
+from tests.helpers import refused
 from tests.tool_process import run_tool_process
 
-TOOL = osp.join(REPO_ROOT, 'tools', 'benchmark', 'cuda_check.py')
+TOOL = 'tools/benchmark/cuda_check.py'
 
 
+@pytest.mark.slow
 def test_tiny_check_on_cpu(tmp_path):
     out = tmp_path / 'check.json'
     proc = run_tool_process(TOOL, '--tiny', '--device', 'cpu', '--json',
@@ -33,7 +33,8 @@ def test_tiny_check_on_cpu(tmp_path):
         assert check['reloaded'] is True
         assert len(check['step_s']) == 2 and min(check['step_s']) > 0
         assert check['peak_memory_mb'] is None  # no GPU memory on a CPU
-    rows = [l for l in proc.stdout.splitlines() if l.startswith('| ')]
+    rows = [line for line in proc.stdout.splitlines()
+            if line.startswith('| ')]
     assert rows[0].startswith('| method | images/s | images/s vs CutMix')
     assert rows[2].startswith('| cutmix |') and '| 1.00x |' in rows[2]
     assert [r.split(' | ')[0][2:] for r in rows[2:]] == methods
@@ -49,10 +50,9 @@ def test_check_fails_when_the_guard_lets_nan_through():
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='a GPU is here')
-def test_no_cuda_is_said():
-    proc = run_tool_process(TOOL)
-    assert proc.returncode == 1
-    assert 'cuda_check: no CUDA device here' in proc.stderr
+def test_no_cuda_is_said(capsys):
+    code, message = refused(TOOL, capsys=capsys)
+    assert code == 1 and 'cuda_check: no CUDA device here' in message
 
 
 def test_checked_methods_are_the_suites():

@@ -7,9 +7,13 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
 from mmsmmix.utils import free_port
-from tests.conftest import REPO_ROOT
+from tests.helpers import REPO_ROOT
 from tests.tool_process import LAUNCH_SMALL, SMMIX_CONFIG
+
+pytestmark = pytest.mark.slow
 
 
 def test_frozen_rank_times_out_as_configured(fmnist_root, tmp_path):

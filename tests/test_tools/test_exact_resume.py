@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from mmsmmix.utils import load_local_checkpoint
-from tests.conftest import FMNIST_CONFIGS, REPO_ROOT
+from tests.helpers import FMNIST_CONFIGS, REPO_ROOT
 from tests.tool_process import run_tool_process, run_tool_ranks
 
 ITERS_PER_EPOCH = 5

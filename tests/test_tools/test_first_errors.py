@@ -12,7 +12,7 @@ from mmpretrain.registry import MODELS
 
 from mmsmmix.utils import CheckpointMismatchError, load_weights
 
-from tests.conftest import REPO_ROOT
+from tests.helpers import REPO_ROOT
 from tests.tool_process import SMALL, SMMIX_CONFIG, run_tool_process
 
 CONVERTER = 'tools/model_converters/smmix2mmsmmix.py'
@@ -41,6 +41,7 @@ def _official_release(path, with_args=True):
     return str(path)
 
 
+@pytest.mark.slow
 def test_official_release_to_test_py_names_the_converter(
         fmnist_root, tmp_path):
     release = _official_release(tmp_path / 'smmix.pth')
@@ -68,6 +69,7 @@ def test_release_without_args_is_named_too(tmp_path):
         f'first: python {CONVERTER} {release} converted.pth')
 
 
+@pytest.mark.slow
 def test_official_release_to_resume_names_the_converter(
         fmnist_root, tmp_path):
     release = _official_release(tmp_path / 'smmix.pth')
@@ -81,6 +83,7 @@ def test_official_release_to_resume_names_the_converter(
     assert 'Traceback' not in stderr
 
 
+@pytest.mark.slow
 def test_missing_dataset_is_one_line_naming_the_key(tmp_path):
     """An ImageNet config started where there is no data/imagenet: one
     line, before the Runner starts, resolved against the current
@@ -100,6 +103,7 @@ def test_missing_dataset_is_one_line_naming_the_key(tmp_path):
     assert not (tmp_path / 'work_dirs').exists()  # nothing was started
 
 
+@pytest.mark.slow
 def test_missing_config_file(tmp_path):
     code, stderr = run('train.py', 'my_nomix.py', cwd=tmp_path)
     assert code == 1

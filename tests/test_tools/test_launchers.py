@@ -12,10 +12,12 @@ import pytest
 import torch
 
 from mmsmmix.utils import free_port
-from tests.conftest import REPO_ROOT
+from tests.helpers import REPO_ROOT
 from tests.slurm_cluster import slurm_cluster, unavailable
 from tests.tool_process import LAUNCH_SMALL as SMALL
 from tests.tool_process import SMMIX_CONFIG, run_tool, top1
+
+pytestmark = pytest.mark.slow
 
 TOOLS = osp.join(REPO_ROOT, 'tools')
 
@@ -84,8 +86,8 @@ def test_launcher_refuses_a_python_without_the_stack(tmp_path):
 
 
 def test_launchers_print_usage_without_arguments():
-    for script, args in (('dist_train.sh', ['c.py']), ('dist_test.sh',
-                                                         ['c.py', 'k']),
+    for script, args in (('dist_train.sh', ['c.py']),
+                         ('dist_test.sh', ['c.py', 'k']),
                          ('slurm_train.sh', ['p', 'j', 'c.py']),
                          ('slurm_test.sh', ['p', 'j', 'c.py'])):
         proc = subprocess.run(['bash', osp.join(TOOLS, script), *args],

@@ -6,29 +6,20 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import Config, ConfigDict
+from mmengine.config import ConfigDict
 
 from mmsmmix.models.converters import (convert_to_dense,
                                        load_classifier_weights)
 from mmsmmix.utils import CheckpointFileError, CheckpointMismatchError
-from tests.conftest import REPO_ROOT
-from tests.test_configs.test_deit_configs import _build
-from tests.tool_process import run_tool, run_tool_failing
+from tests.helpers import refused, smmix_classifier
+from tests.tool_process import run_tool
 
-SMMIX = osp.join(REPO_ROOT, 'configs', 'smmix')
 CONVERT = osp.join('model_converters', 'mmsmmix2dense.py')
-
-
-def _classifier(name):
-    torch.manual_seed(0)
-    model = _build(Config.fromfile(osp.join(SMMIX, name)))
-    model.init_weights()
-    return model.eval()
 
 
 @pytest.fixture(scope='module')
 def deit(tmp_path_factory):
-    model = _classifier('deit-small_smmix_4xb256_in1k.py')
+    model = smmix_classifier('deit-small_smmix_4xb256_in1k.py')
     path = tmp_path_factory.mktemp('deit') / 'epoch_1.pth'
     # a Runner-style checkpoint: state_dict plus meta
     torch.save(dict(state_dict=model.state_dict(), meta=dict(epoch=1)),
@@ -38,7 +29,7 @@ def deit(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def pvt(tmp_path_factory):
-    model = _classifier('pvt-small_smmix_4xb256_in1k.py')
+    model = smmix_classifier('pvt-small_smmix_4xb256_in1k.py')
     path = tmp_path_factory.mktemp('pvt') / 'pvt.pth'
     torch.save(model.state_dict(), path)  # a plain state dict
     return model, str(path)
@@ -66,6 +57,7 @@ def _vit_featmaps(model, images, indices):
     return [o[:, 1:].transpose(1, 2).reshape(b, c, side, side) for o in outs]
 
 
+@pytest.mark.slow
 def test_timm_vit_gives_our_features(deit, tmp_path):
     from timm.models.vision_transformer import VisionTransformer
     model, src = deit
@@ -83,7 +75,7 @@ def test_timm_vit_gives_our_features(deit, tmp_path):
     assert torch.allclose(theirs, ours, atol=1e-5)
 
 
-def test_refuses_bad_files_and_targets(deit, pvt, tmp_path):
+def test_refuses_bad_files_and_targets(deit, pvt, tmp_path, capsys):
     text = tmp_path / 'notes.pth'
     text.write_text('not a checkpoint')
     tensor = tmp_path / 'tensor.pth'
@@ -105,13 +97,18 @@ def test_refuses_bad_files_and_targets(deit, pvt, tmp_path):
          "'mmdet-pvt'"),
         (tmp_path / 'missing.pth', 'timm', 'can not be found'),
     ]
-    # The command line once (its one-line refusal, nothing written); the
-    # other refusals through the same package calls, in this process.
+    # The command line's main() once (its one-line refusal, nothing
+    # written); the other refusals through the same package calls.
     src, target, message = cases[0]
     dst = tmp_path / f'out-{target}.pth'
-    out = run_tool_failing(CONVERT, str(src), str(dst), '--to', target)
+    code, out = refused(osp.join('tools', CONVERT), str(src), str(dst),
+                        '--to', target, capsys=capsys)
+    assert code == 1, out
     assert f'mmsmmix2dense: {src} is not a PyTorch checkpoint' in out, out
     assert not dst.exists()
+    code, out = refused(osp.join('tools', CONVERT), str(src), str(dst),
+                        '--to', 'mmseg', capsys=capsys)
+    assert code == 2 and "--to: invalid choice: 'mmseg'" in out, out
     for src, target, message in cases[1:]:
         with pytest.raises((CheckpointFileError, CheckpointMismatchError,
                             FileNotFoundError, ValueError)) as err:
@@ -134,6 +131,7 @@ def test_mmseg_vit_layout_by_hand(deit):
                                   if k.startswith('backbone.')])
 
 
+@pytest.mark.slow
 @pytest.mark.dense
 def test_mmseg_vit_gives_our_features(deit, tmp_path):
     mmseg_backbones = pytest.importorskip(
@@ -145,8 +143,8 @@ def test_mmseg_vit_gives_our_features(deit, tmp_path):
     vit = mmseg_backbones.VisionTransformer(
         img_size=224, embed_dims=384, num_heads=6, out_indices=(2, 5, 8, 11),
         final_norm=False, norm_cfg=dict(type='LN', eps=1e-6), patch_bias=True,
-        init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path /
-                                                         'mmseg.pth')))
+        init_cfg=dict(type='Pretrained',
+                      checkpoint=str(tmp_path / 'mmseg.pth')))
     before = vit.layers[0].attn.attn.in_proj_weight.clone()
     vit.init_weights()
     assert not torch.equal(before, vit.layers[0].attn.attn.in_proj_weight)
@@ -159,6 +157,7 @@ def test_mmseg_vit_gives_our_features(deit, tmp_path):
         assert torch.allclose(a, b, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.dense
 def test_mmdet_pvt_gives_our_features(pvt, tmp_path):
     mmdet_backbones = pytest.importorskip(

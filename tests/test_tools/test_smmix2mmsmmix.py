@@ -11,12 +11,12 @@ from mmsmmix.models.converters import (convert_official_smmix,
                                        load_official_checkpoint)
 from mmsmmix.utils import (CheckpointFileError, CheckpointMismatchError,
                            load_weights)
-from tests.conftest import REPO_ROOT
+from tests.helpers import (PVT_DEPTHS, build_config_model,
+                           load_smmix_config, official_pvt_keys,
+                           pvt_backbone, refused)
 from tests.tool_process import run_tool_process
-from tests.test_configs.test_deit_configs import _build, _load
-from tests.test_models.test_pvt_v1 import DEPTHS, _pvt, official_keys
 
-TOOL = osp.join(REPO_ROOT, 'tools', 'model_converters', 'smmix2mmsmmix.py')
+TOOL = 'tools/model_converters/smmix2mmsmmix.py'
 
 
 def _release(model_state, path):
@@ -53,12 +53,14 @@ def official_deit(tmp_path_factory):
     return deit.eval(), token_head, path
 
 
+@pytest.mark.slow
 def test_deit_release_converts_to_equal_logits(official_deit, tmp_path):
     deit, token_head, src = official_deit
     code, output = _convert(src, tmp_path / 'ours.pth')
     assert code == 0, output
     assert 'official deit SMMix weights (epoch 299), 154 tensors' in output
-    model = _build(_load('deit-tiny_smmix_4xb256_in1k.py'))
+    model = build_config_model(
+        load_smmix_config('deit-tiny_smmix_4xb256_in1k.py'))
     load_weights(model, str(tmp_path / 'ours.pth'))  # strict
     model.eval()
     x = torch.randn(2, 3, 224, 224)
@@ -74,21 +76,23 @@ def test_deit_release_converts_to_equal_logits(official_deit, tmp_path):
     assert ours.abs().max() > 1e-3  # real logits, not zeros
 
 
+@pytest.mark.slow
 def test_pvt_release_converts_to_equal_logits(tmp_path):
     """The official PVT-v1 layout: the release's key list (written out by
     hand in test_pvt_v1) plus head and token_head."""
     torch.manual_seed(1)
-    backbone = _pvt('tiny')
+    backbone = pvt_backbone('tiny')
     head, token_head = torch.nn.Linear(512, 1000), torch.nn.Linear(512, 1000)
     state = dict(backbone.state_dict())
-    assert list(state) == official_keys(DEPTHS['tiny'])
+    assert list(state) == official_pvt_keys(PVT_DEPTHS['tiny'])
     state.update({f'head.{k}': v for k, v in head.state_dict().items()})
     state.update(
         {f'token_head.{k}': v for k, v in token_head.state_dict().items()})
     code, output = _convert(_release(state, tmp_path / 'pvt.pth'),
                             tmp_path / 'ours.pth')
     assert code == 0, output
-    model = _build(_load('pvt-tiny_smmix_4xb256_in1k.py'))
+    model = build_config_model(
+        load_smmix_config('pvt-tiny_smmix_4xb256_in1k.py'))
     load_weights(model, str(tmp_path / 'ours.pth'))
     model.eval()
     x = torch.randn(2, 3, 224, 224)
@@ -106,12 +110,16 @@ def _error(src):
     return str(err.value)
 
 
-def test_bad_inputs_are_refused(official_deit, tmp_path):
+def test_bad_inputs_are_refused(official_deit, tmp_path, capsys):
     text = tmp_path / 'notes.pth'
     text.write_text('DeiT-T SMMix, 73.6 top-1\n')
-    code, output = _convert(str(text), tmp_path / 'out.pth')  # the CLI
-    assert code != 0 and not osp.exists(tmp_path / 'out.pth')
+    code, output = refused(TOOL, str(text), str(tmp_path / 'out.pth'),
+                           capsys=capsys)  # the command line's main()
+    assert code == 1 and not osp.exists(tmp_path / 'out.pth')
     assert f'smmix2mmsmmix: {text} is not a PyTorch checkpoint' in output
+    code, output = refused(TOOL, str(text), capsys=capsys)
+    assert code == 2 and 'the following arguments are required: dst' in \
+        output
 
     truncated = tmp_path / 'cut.pth'
     truncated.write_bytes(open(official_deit[2], 'rb').read()[:100000])

@@ -13,7 +13,10 @@ from mmsmmix.evaluation.comparison import load_suite
 from mmsmmix.evaluation.step_time import (SUITE_VARIANTS, VARIANTS,
                                           variant_config)
 from mmsmmix.evaluation.timing import build_model
+from tests.helpers import refused
 from tests.tool_process import run_tool_process
+
+TOOL = 'tools/benchmark/step_time.py'
 
 
 def test_variants_are_the_smmix_configs():
@@ -37,6 +40,7 @@ def test_variants_are_the_smmix_configs():
         variant_config('saliencymix')
 
 
+@pytest.mark.slow  # builds a 224 px DeiT-T per method
 def test_suite_variants_are_the_methods_imagenet_configs_on_deit_tiny():
     suite = load_suite('imagenet_deit-s')
     for v in SUITE_VARIANTS:
@@ -48,11 +52,12 @@ def test_suite_variants_are_the_methods_imagenet_configs_on_deit_tiny():
         assert sum(p.numel() for p in model.backbone.parameters()) < 6e6
 
 
+@pytest.mark.slow
 def test_one_short_run_reports_everything(tmp_path):
     out = tmp_path / 'step_time.json'
     variants = ['cutmix', 'smmix', 'smmix_bf16']
     proc = run_tool_process(
-        'tools/benchmark/step_time.py', '--rounds', '1', '--warmup', '0',
+        TOOL, '--rounds', '1', '--warmup', '0',
         '--batch-size', '2', '--mix-reps', '1', '--threads', '1',
         '--no-memory', '--variants', ','.join(variants), '--json', str(out))
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -93,9 +98,11 @@ def test_one_short_run_reports_everything(tmp_path):
                  'SMMix-branch step', 'with the bf16 motivating pass',
                  'mixing', 'bf16 / fp32'):
         assert line in proc.stdout
-    bad = run_tool_process('tools/benchmark/step_time.py', '--rounds', '0')
-    assert bad.returncode == 2 and '--rounds must be >= 1' in bad.stderr
-    bad = run_tool_process('tools/benchmark/step_time.py', '--precision',
-                           'fp16')
-    assert bad.returncode == 2 and "--precision: choose from fp32, bf16, " \
-        "got 'fp16'" in bad.stderr
+
+
+def test_bad_options_are_named(capsys):
+    code, err = refused(TOOL, '--rounds', '0', capsys=capsys)
+    assert code == 2 and '--rounds must be >= 1' in err
+    code, err = refused(TOOL, '--precision', 'fp16', capsys=capsys)
+    assert code == 2 and "--precision: choose from fp32, bf16, got 'fp16'" \
+        in err

@@ -1,4 +1,5 @@
-"""End to end: tools/train.py, tools/test.py and --resume on real Fashion-MNIST.
+"""End to end: tools/train.py, tools/test.py and --resume on real
+Fashion-MNIST.
 
 Each tool runs in its own process through the real mmengine Runner, on a
 small slice of the real data.
@@ -12,6 +13,8 @@ import torch
 from mmsmmix.utils import load_local_checkpoint
 from tests.tool_process import (ITERS_PER_EPOCH, SMALL, SMMIX_CONFIG,
                                 run_tool, run_tool_failing, scalars)
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope='module')

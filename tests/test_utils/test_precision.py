@@ -19,7 +19,7 @@ from mmsmmix.models.augments.base import motivating_torch_dtype
 from mmsmmix.utils import precision
 from mmsmmix.utils.precision import (SlowPrecisionWarning,
                                      precision_support, resolve_auto)
-from tests.conftest import tiny_vit_cfg
+from tests.helpers import tiny_vit_cfg
 
 AVX2_ENV = dict(ATEN_CPU_CAPABILITY='avx2', MKL_ENABLE_INSTRUCTIONS='AVX2',
                 ONEDNN_MAX_CPU_ISA='AVX2')
@@ -69,6 +69,7 @@ def test_detection_agrees_with_the_cpu_flags():
     assert torch.backends.cpu.get_cpu_capability() in support.detail
 
 
+@pytest.mark.slow
 def test_avx2_dispatch_is_not_native():
     """Under the AVX2 settings (what an AVX2 machine computes with) the
     detection says emulated, naming the capability."""
