@@ -20,8 +20,8 @@ WHEELHOUSE ?= wheelhouse
 WHEEL_PYTHON ?=
 WHEEL_PLATFORM ?=
 
-.PHONY: install dense slurm demo test test-fast guard docs wheelhouse dist \
-	clean
+.PHONY: install dense slurm demo test test-fast lint guard docs wheelhouse \
+	dist clean
 
 install: $(VENV)/.installed $(FMNIST)
 
@@ -81,6 +81,12 @@ test: install dense slurm
 # (pytest.ini). `make test` runs them all.
 test-fast: install
 	$(PY) -m pytest -m "not slow and not dense"
+
+# Style: flake8 and isort as setup.cfg configures them (the suite runs the
+# same check; `isort .` fixes the import order).
+lint: install
+	$(VENV)/bin/flake8
+	$(VENV)/bin/isort --check-only --diff .
 
 # The numerics guard (tests/test_models/test_outputs_unchanged.py) with 1
 # and 2 threads, under this CPU's own kernels and under AVX2 ones (PyTorch,

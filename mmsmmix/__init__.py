@@ -44,9 +44,12 @@ def _check_stack() -> None:
 
 _check_stack()
 
-from . import datasets, engine, evaluation, models, ops, utils  # noqa: E402,F401,I001
+from . import (datasets, engine, evaluation, models, ops,  # noqa: E402,F401
+               utils)
 from .registry import register_config_package  # noqa: E402
+from .utils.moved import install_moved_module_finder  # noqa: E402
 
 register_config_package()
+install_moved_module_finder()
 
 __all__ = ['__version__']

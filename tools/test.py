@@ -18,9 +18,9 @@ from mmsmmix.evaluation.robustness import (add_robustness_args,
                                            apply_robustness,
                                            check_robustness_args,
                                            report_robustness)
-from mmsmmix.utils.runner_args import add_runner_args, load_config
 from mmsmmix.utils import (CheckpointFileError, CheckpointMismatchError,
                            finish_distributed, load_weights)
+from mmsmmix.utils.runner_args import add_runner_args, load_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:

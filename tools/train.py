@@ -1,7 +1,8 @@
 """Train a model from a config with the mmengine Runner.
 
 Example:
-    python tools/train.py configs/fashion_mnist/vit-mini-p7_smmix_1xb64_fmnist.py
+    python tools/train.py \
+        configs/fashion_mnist/vit-mini-p7_smmix_1xb64_fmnist.py
     bash tools/dist_train.sh CONFIG GPUS [--amp] [--resume [CKPT]]
     mim train mmsmmix CONFIG [--gpus N --launcher pytorch]
 """

@@ -8,7 +8,7 @@ Example:
 
 Every augment of every config's model mixes the same 2N training images
 through the classifier's own training path (``model.mix`` then
-``model.forward_mixed``; see ``mmsmmix/evaluation/mixing_pairs.py``). One
+``model.forward_mixed``; see ``mmsmmix/benchmarks/mixing_pairs.py``). One
 block per augment, N rows, each an image i with its partner j (images a
 random permutation paired with themselves last): i, j, the mixed image
 with the border of j's pixels outlined in green, the share of j in each
@@ -29,7 +29,7 @@ from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
 import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
-from mmsmmix.evaluation.mixing_pairs import (draw_config, mixing_figure,
+from mmsmmix.benchmarks.mixing_pairs import (draw_config, mixing_figure,
                                              print_lines)
 from mmsmmix.utils import CheckpointFileError, CheckpointMismatchError
 from mmsmmix.visualization import save_png

@@ -9,7 +9,7 @@ Example:
         --images DIR_OR_FILES --out pairs.png
 
 Row i is target i of a batch of 2N with its partner 2N-1-i, mixed by the
-real training path (see ``mmsmmix/evaluation/smmix_pairs.py``); SMMix's
+real training path (see ``mmsmmix/benchmarks/smmix_pairs.py``); SMMix's
 windows in detail, where ``tools/visualize_mixing.py`` draws every method
 (SMMix included) side by side. Without
 ``--checkpoint`` the model is initialised as the Runner would. A model that
@@ -28,9 +28,9 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 
 import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
-from mmsmmix.evaluation.mixing_pairs import build_model
-from mmsmmix.evaluation.smmix_pairs import (SMMixPairs, draw_smmix_pairs,
+from mmsmmix.benchmarks.smmix_pairs import (SMMixPairs, draw_smmix_pairs,
                                             find_smmix)
+from mmsmmix.models import build_config_model
 from mmsmmix.models.probes import build_attention_probe
 from mmsmmix.utils import CheckpointFileError, CheckpointMismatchError
 from mmsmmix.visualization import save_png
@@ -78,7 +78,7 @@ def main(argv=None) -> SMMixPairs:
         MMLogger.get_instance('visualize_smmix', log_level='WARNING')
     set_random_seed(args.seed)
     try:
-        model = build_model(cfg, args.checkpoint)
+        model = build_config_model(cfg, args.checkpoint)
     except (CheckpointFileError, CheckpointMismatchError,
             FileNotFoundError) as err:
         raise SystemExit(f'tools/visualize_smmix.py: {err}') from err

@@ -1,6 +1,7 @@
 # CaiT-XXS-24 + SMMix on ImageNet-1k: the DeiT-T SMMix recipe (see
 # deit-tiny_smmix_4xb256_in1k.py) with timm's CaiT-XXS-24 as the backbone.
-# No official SMMix code exists for CaiT; our choices (docs/methods/smmix.md, "Backbones"):
+# No official SMMix code exists for CaiT; our choices (docs/methods/smmix.md,
+# "Backbones"):
 #   * patch importance (attn_stat='patch'): the last self-attention block's
 #     talking-heads attention, after the softmax and the post-softmax head
 #     mixing, column mean over heads and queries (CaiT's self-attention

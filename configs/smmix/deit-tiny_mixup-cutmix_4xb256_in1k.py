@@ -4,9 +4,9 @@
 # epochs) with DeiT's stochastic depth 0.1 (MMPretrain turns it off for
 # DeiT-T; the DeiT paper and our SMMix configs use 0.1).
 # As in the SMMix configs: heads start from trunc-normal(0.02) weights (as in
-# DeiT's code; MMPretrain's ViT head starts at zero), MixImageClassifier (the same mixing maths, drawn
-# identically on every rank, the non-finite guard), RandomStateHook (exact
-# resume) and the best-top-1 checkpoint kept.
+# DeiT's code; MMPretrain's ViT head starts at zero), MixImageClassifier (the
+# same mixing maths, drawn identically on every rank, the non-finite guard),
+# RandomStateHook (exact resume) and the best-top-1 checkpoint kept.
 _base_ = 'mmpretrain::deit/deit-tiny_4xb256_in1k.py'
 
 custom_imports = dict(imports=['mmsmmix'], allow_failed_imports=False)

@@ -90,7 +90,8 @@ class FashionMNISTIdx(BaseDataset):
             ann_file='', data_root=data_root, data_prefix='', **kwargs)
 
     def _find(self, kind: str) -> str:
-        stem = f'{_PREFIX[self.split]}-{kind}-idx{3 if kind == "images" else 1}-ubyte'
+        ndim = 3 if kind == 'images' else 1
+        stem = f'{_PREFIX[self.split]}-{kind}-idx{ndim}-ubyte'
         for name in (stem + '.gz', stem):
             path = osp.join(self.data_root, name)
             if osp.isfile(path):

@@ -1,6 +1,6 @@
-"""Pure tensor and numpy operations (no registry, no config): the mixing
-methods' maths, and the image corruptions of robustness testing
-(``mmsmmix.ops.corruptions``, imported on its own: it needs OpenCV)."""
+"""Pure tensor operations (no registry, no config): the mixing methods'
+maths. (The image corruptions of robustness testing are in
+:mod:`mmsmmix.evaluation.robustness`.)"""
 from .attention import ATTN_STATS, attention_probs, patch_attention_score
 from .boxes import attention_share, box_token_mask, cutmix_box
 from .cells import cell_counts, cell_token_masks, token_to_pixel_mask

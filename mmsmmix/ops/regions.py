@@ -40,7 +40,8 @@ class RegionMix:
 
 
 def check_side_ratios(min_side_ratio: float, max_side_ratio: float) -> None:
-    """Raise ValueError unless ``0 < min_side_ratio <= max_side_ratio <= 1``."""
+    """Raise ValueError unless
+    ``0 < min_side_ratio <= max_side_ratio <= 1``."""
     for name, value in (('min_side_ratio', min_side_ratio),
                         ('max_side_ratio', max_side_ratio)):
         if not 0 < value <= 1:

@@ -61,7 +61,8 @@ def official_release_hint(filename: str, checkpoint) -> str:
     """A sentence naming the converter if ``checkpoint`` is an official
     SMMix release (``model`` in timm / PVT-v1 names), else ''."""
     model = checkpoint.get('model') if isinstance(checkpoint, dict) else None
-    if isinstance(model, dict) and any(k in model for k in OFFICIAL_KEYS.values()):
+    if isinstance(model, dict) and any(
+            k in model for k in OFFICIAL_KEYS.values()):
         return (f'{filename} is an official SMMix release checkpoint; '
                 f'convert it first: python {CONVERTER} {filename} '
                 'converted.pth')

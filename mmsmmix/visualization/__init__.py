@@ -1,7 +1,7 @@
 """Pure drawing helpers (numpy and matplotlib Agg; no registry)."""
-from .mixing_grid import (PASTE_COLOR, PASTE_LINING, MixingLayout,
-                          MixingRows, heat_map, mixing_grid_figure,
-                          mixing_layout, region_border)
+from .mixing_grid import (PASTE_COLOR, PASTE_LINING, MixingLayout, MixingRows,
+                          heat_map, mixing_grid_figure, mixing_layout,
+                          region_border)
 from .smmix_grid import (DST_COLOR, SRC_COLOR, GridLayout, grid_layout,
                          heat_overlay, outline, save_png, smmix_grid_figure,
                          to_display)

@@ -11,8 +11,7 @@ from mmpretrain.structures import DataSample
 
 import mmsmmix  # noqa: F401  (registers modules)
 from mmsmmix.models import MixImageClassifier, SMMix, SMMixClsHead
-from tests.helpers import (build_config_model, load_smmix_config,
-                           record_mixes)
+from tests.helpers import build_config_model, load_smmix_config, record_mixes
 
 MMPRETRAIN_CONFIGS = osp.join(
     osp.dirname(mmpretrain.__file__), '.mim', 'configs')

@@ -25,11 +25,12 @@ def _worker(rank: int, port: int, out_dir: str, mode: str) -> None:
         'gloo', rank=rank, world_size=DDP_WORLD_SIZE,
         timeout=datetime.timedelta(seconds=60))
     try:
-        import mmsmmix  # noqa: F401
         from mmengine.model import MMDistributedDataParallel
         from mmengine.optim import OptimWrapper
         from mmpretrain.registry import MODELS
         from mmpretrain.structures import DataSample
+
+        import mmsmmix  # noqa: F401
 
         torch.manual_seed(0)
         cfg = ddp_model_cfg()

@@ -58,11 +58,12 @@ def _worker(rank: int, port: int, out_dir: str, root: str) -> None:
         world_size=DDP_WORLD_SIZE,
         timeout=datetime.timedelta(seconds=60))
     try:
-        import mmsmmix  # noqa: F401  (registers modules)
         from mmengine.model import MMDistributedDataParallel
         from mmengine.optim import OptimWrapper
         from mmpretrain.registry import MODELS
         from mmpretrain.structures import DataSample
+
+        import mmsmmix  # noqa: F401  (registers modules)
 
         torch.manual_seed(rank)  # different init and torch draws per rank
         model = MODELS.build(ddp_model_cfg())

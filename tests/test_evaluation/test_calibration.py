@@ -25,14 +25,14 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # 8 samples, 4 classes, 5 bins: (0,.2] (.2,.4] (.4,.6] (.6,.8] (.8,1].
 # Each row's maximum is its confidence; the label makes it right or wrong.
 PROBS = [
-    [.30, .25, .25, .20],  # a: conf .3,  pred 0, label 0: right -> bin 1
-    [.20, .40, .20, .20],  # b: conf .4,  pred 1, label 0: wrong -> bin 1 (edge)
-    [.60, .20, .10, .10],  # c: conf .6,  pred 0, label 2: wrong -> bin 2 (edge)
-    [.10, .50, .20, .20],  # d: conf .5,  pred 1, label 1: right -> bin 2
-    [.20, .20, .50, .10],  # e: conf .5,  pred 2, label 2: right -> bin 2
-    [.05, .05, .90, .00],  # f: conf .9,  pred 2, label 2: right -> bin 4
-    [.90, .05, .05, .00],  # g: conf .9,  pred 0, label 3: wrong -> bin 4
-    [.00, .00, .00, 1.0],  # h: conf 1.0, pred 3, label 3: right -> bin 4 (edge)
+    [.30, .25, .25, .20],  # a: conf .3,  pred 0, label 0: right, bin 1
+    [.20, .40, .20, .20],  # b: conf .4,  pred 1, label 0: wrong, bin 1 (edge)
+    [.60, .20, .10, .10],  # c: conf .6,  pred 0, label 2: wrong, bin 2 (edge)
+    [.10, .50, .20, .20],  # d: conf .5,  pred 1, label 1: right, bin 2
+    [.20, .20, .50, .10],  # e: conf .5,  pred 2, label 2: right, bin 2
+    [.05, .05, .90, .00],  # f: conf .9,  pred 2, label 2: right, bin 4
+    [.90, .05, .05, .00],  # g: conf .9,  pred 0, label 3: wrong, bin 4
+    [.00, .00, .00, 1.0],  # h: conf 1.0, pred 3, label 3: right, bin 4 (edge)
 ]
 LABELS = [0, 0, 2, 1, 2, 2, 3, 3]
 # bin 0: empty (4 classes: confidence >= .25)

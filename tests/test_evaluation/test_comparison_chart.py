@@ -5,7 +5,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
-from mmsmmix.evaluation.comparison.chart import figure, plot
+from mmsmmix.benchmarks.comparison.chart import figure, plot
 
 
 def make_row(method, label, top1, ece, corruption=None):

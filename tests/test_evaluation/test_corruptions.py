@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from mmsmmix.datasets import Corrupt, FashionMNISTIdx, read_idx
+from mmsmmix.datasets import FashionMNISTIdx, read_idx
 from mmsmmix.evaluation.loops import insert_corruption
 from mmsmmix.evaluation.robustness import (CORRUPTIONS, RANDOM_CORRUPTIONS,
-                                           corrupt, parse_corruptions)
+                                           Corrupt, corrupt, parse_corruptions)
 from tests.helpers import run_test, tiny_model
 
 NAMES = list(CORRUPTIONS)

@@ -22,7 +22,6 @@ from tests.helpers import (FMNIST_CONFIGS, FMNIST_PREPROCESSOR,
                            tiny_model)
 from tests.tool_process import run_tool_process
 
-
 # ----------------------------------------------------------------- maths
 
 

@@ -60,8 +60,8 @@ def test_custom_imports_with_mmpretrain_bases(tmp_path):
 
 @pytest.mark.slow
 def test_a_process_that_never_imports_mmsmmix_cannot_resolve_it(tmp_path):
-    """What docs/user_guides/configs.md says does not work: mmengine only knows registered
-    package names."""
+    """What docs/user_guides/configs.md says does not work: mmengine only
+    knows registered package names."""
     (tmp_path / 'mine.py').write_text(
         "_base_ = ['mmsmmix::fashion_mnist/vit-mini-p7_smmix_1xb64_fmnist"
         ".py']\ncustom_imports = dict(imports=['mmsmmix'])\n")

@@ -2,11 +2,13 @@
 tags exactly, so a manylinux target must list every older glibc it runs
 (numpy 2.3 ships manylinux_2_28 wheels only, matplotlib 3.11
 manylinux2014 ones)."""
-from mmsmmix.utils import wheelhouse
+import os.path as osp
+
+from tests.helpers import REPO_ROOT, load_tool
 
 
 def _wheelhouse():
-    return wheelhouse
+    return load_tool(osp.join(REPO_ROOT, 'tools', 'misc', 'wheelhouse.py'))
 
 
 def test_manylinux_targets_include_every_older_glibc():

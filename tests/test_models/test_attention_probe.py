@@ -4,8 +4,8 @@ import torch
 from mmpretrain.registry import MODELS
 
 import mmsmmix  # noqa: F401
-from tests.helpers import tiny_vit_cfg
 from mmsmmix.models.probes import AttentionRecord, build_attention_probe
+from tests.helpers import tiny_vit_cfg
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import torch
 from mmengine.config import Config
 
 import mmsmmix  # noqa: F401
-from mmsmmix.evaluation.comparison import load_suite
+from mmsmmix.benchmarks.comparison import load_suite
+from mmsmmix.benchmarks.timing import build_model
 from mmsmmix.datasets import first_training_batch
-from mmsmmix.evaluation.timing import build_model
 from mmsmmix.utils.runner_args import amp_cfg
 
 SUITE = load_suite('fashion_mnist')

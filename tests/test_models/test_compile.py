@@ -25,8 +25,7 @@ from mmengine.optim import OptimWrapper
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from mmsmmix.engine import CompileHook
-from mmsmmix.models.classifiers import CompiledForward
+from mmsmmix.engine import CompiledForward, CompileHook
 from tests.helpers import tiny_vit_cfg
 
 SMMIX_HEAD = dict(

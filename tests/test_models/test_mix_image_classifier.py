@@ -8,8 +8,8 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import mmsmmix  # noqa: F401
-from tests.helpers import record_mixes, tiny_vit_cfg
 from mmsmmix.models.classifiers import MixImageClassifier
+from tests.helpers import record_mixes, tiny_vit_cfg
 
 NUM_CLASSES = 10
 HEAD = dict(

@@ -101,8 +101,8 @@ def test_window_agreement_on_real_batches(fmnist_root):
     range (1..5 on the 7x7 grid)."""
     from mmengine.config import Config
 
-    from mmsmmix.evaluation.comparison import load_suite
-    from mmsmmix.evaluation.motivating_pass import window_agreement
+    from mmsmmix.benchmarks.comparison import load_suite
+    from mmsmmix.benchmarks.motivating_pass import window_agreement
     cfg = Config.fromfile(load_suite('fashion_mnist').methods['smmix'].config)
     cfg.model.backbone.patch_size = 4
     same = window_agreement(cfg, None, torch.float32, images=48,

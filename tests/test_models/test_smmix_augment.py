@@ -5,8 +5,9 @@ import torch.nn.functional as F
 from mmpretrain.registry import BATCH_AUGMENTS, MODELS
 
 import mmsmmix  # noqa: F401
-from tests.helpers import tiny_vit_cfg
 from mmsmmix.models.augments import SMMix
+from mmsmmix.models.probes import AttentionRecord
+from tests.helpers import tiny_vit_cfg
 
 NUM_CLASSES = 10
 LABELS = torch.tensor([0, 3, 7, 9])
@@ -277,3 +278,68 @@ def test_backbone_input_size_checked_when_built(img_size, patch_size,
         _model(img_size=img_size, patch_size=patch_size)
     assert f'model.backbone is built for {h}x{w} inputs' in str(err.value)
     assert message in str(err.value)
+
+
+def test_window_choice_by_hand():
+    """``window_scores`` + ``windows`` on a hand-made attention record: a
+    4x4 grid (16-px image, 4-px cells), no CLS; 'patch' scores are the
+    column means over heads and queries, so key k's score is the attention
+    every query gives it. Image 0 attends only to patch 15 (bottom right),
+    image 1 only to patch 0 (top left). With r = 2 (sides 1..3 at ratios
+    .25/.75) each image's least-attended window is the first one (raster
+    order) without its attended patch, and it receives its partner's
+    window holding the partner's attended patch."""
+    aug = SMMix(min_side_ratio=0.25, max_side_ratio=0.75)
+    attn = torch.full((2, 1, 16, 16), 0.)
+    attn[0, :, :, 15] = 1.  # image 0: all attention on patch 15
+    attn[1, :, :, 0] = 1.  # image 1: all attention on patch 0
+    record = AttentionRecord(attn=attn, num_extra_tokens=0, grid=(4, 4),
+                             patch_size=(4, 4))
+    inputs = torch.stack([torch.zeros(1, 16, 16), torch.ones(1, 16, 16)])
+    scores = aug.window_scores(inputs, record)
+    assert scores.side == 4 and scores.sizes == [1, 2, 3]
+    expected = torch.zeros(2, 16)
+    expected[0, 15] = expected[1, 0] = 1.
+    assert torch.equal(scores.scores, expected)
+
+    region = aug.windows(inputs, scores, 2)
+    # windows of side 2 on a 4x4 grid: 3x3 = 9 positions, raster order.
+    # Image 1's most attended window holds patch 0: position 0 only.
+    # Image 0's most attended window holds patch 15: position 8 only.
+    assert region.source_windows.tolist() == [8, 0]
+    # least attended: image 0's first window without patch 15 (position
+    # 0); image 1's first window without patch 0 (position 1)
+    assert region.target_windows.tolist() == [0, 1]
+    # image 0 (zeros) receives image 1's (ones) window at rows 0-7, cols
+    # 0-7 of its pixels; image 1 receives image 0's zeros at rows 0-7,
+    # cols 4-11
+    want = inputs.clone()
+    want[0, :, 0:8, 0:8] = 1.
+    want[1, :, 0:8, 4:12] = 0.
+    assert torch.equal(region.mixed, want)
+    assert region.lam == pytest.approx(1 - 4 / 16)
+
+    with pytest.raises(ValueError, match=r'\[1, 2, 3\].*got 4'):
+        aug.windows(inputs, scores, 4)
+
+
+def test_mix_chooses_windows_through_windows(model):
+    """mix() takes its windows from ``windows`` (the one window choice the
+    benchmarks and visualisers call): the same draws give the same
+    mixed batch."""
+    aug = SMMix(switch_prob=1., seed=3)
+    calls = []
+    windows = aug.windows
+
+    def spy(inputs, scores, region_size, targets=None):
+        region = windows(inputs, scores, region_size, targets)
+        calls.append((scores, region_size, region))
+        return region
+
+    aug.windows = spy
+    x = torch.randn(4, 1, 28, 28)
+    result = aug.mix(x, _onehot(), model.mix_context)
+    (scores, r, region), = calls
+    assert result.info['region_size'] == r and r in scores.sizes
+    assert torch.equal(result.inputs, region.mixed)
+    assert result.info['region'] is region

@@ -217,9 +217,8 @@ def test_consistency_loss_hand_value():
                                         rel=1e-5)
     # logits are mixed *before* the softmax: differs from mixing probs
     probs = [[math.exp(v) for v in _log_softmax(r)] for r in CLEAN]
-    mixed_p = [[LAM * a + (1 - LAM) * b for a, b in zip(probs[i],
-                                                         probs[1 - i])]
-               for i in range(2)]
+    mixed_p = [[LAM * a + (1 - LAM) * b
+                for a, b in zip(probs[i], probs[1 - i])] for i in range(2)]
     wrong = sum(
         sum(p * (math.log(p) - lq)
             for p, lq in zip(mp, _log_softmax(z)))

@@ -63,8 +63,9 @@ def _high_frequency_power(image):
 
 def _boundary(mask):
     """Number of 4-neighbour pixel pairs that differ."""
-    return int((mask[1:] != mask[:-1]).sum() + (mask[:, 1:] !=
-                                                  mask[:, :-1]).sum())
+    vertical = (mask[1:] != mask[:-1]).sum()
+    horizontal = (mask[:, 1:] != mask[:, :-1]).sum()
+    return int(vertical + horizontal)
 
 
 def test_noise_and_masks_are_low_frequency():

@@ -201,8 +201,7 @@ def test_mix_non_square_image():
 @pytest.mark.parametrize('r', [1, 2, 3])
 def test_lam_is_target_area_share(r):
     """lam = 1 - r^2 / S^2 and the mask has exactly r*r True per sample."""
-    _, mask, lam = _mix(torch.rand(2, 1, 8, 8),
-                                      torch.rand(2, 16), r)
+    _, mask, lam = _mix(torch.rand(2, 1, 8, 8), torch.rand(2, 16), r)
     assert lam == pytest.approx(1 - r * r / 16)
     assert mask.sum(1).tolist() == [r * r, r * r]
 

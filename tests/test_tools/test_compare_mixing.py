@@ -19,14 +19,13 @@ from mmengine.config import Config
 from PIL import Image
 
 import mmsmmix  # noqa: F401
-from mmsmmix.evaluation import timing
-from mmsmmix.evaluation.comparison import (METHODS, Launch, cfg_options,
-                                           check_methods, identify,
-                                           load_suite, make_plan,
-                                           markdown_table, summarise,
-                                           verdict)
+from mmsmmix.benchmarks import timing
+from mmsmmix.benchmarks.comparison import (METHODS, Launch, cfg_options,
+                                           check_methods, identify, load_suite,
+                                           make_plan, markdown_table,
+                                           summarise, verdict)
+from mmsmmix.benchmarks.timing import build_model, mixing_op_seconds
 from mmsmmix.datasets import first_training_batch
-from mmsmmix.evaluation.timing import build_model, mixing_op_seconds
 from tests.helpers import REPO_ROOT, refused
 from tests.tool_process import run_tool_process, start_tool_process
 
@@ -230,7 +229,7 @@ def _workers_of(work_dir):
                 zombie = f.read().split(')')[-1].split()[0] == 'Z'
         except OSError:
             continue
-        if 'mmsmmix.evaluation.comparison.run' in cmd and work_dir in cmd \
+        if 'mmsmmix.benchmarks.comparison.run' in cmd and work_dir in cmd \
                 and not zombie:
             pids.append(int(entry))
     return pids
@@ -458,7 +457,7 @@ def test_collect_refuses_another_setting(tmp_path):
 def test_launch_commands():
     """Multi-process runs start through the shell launchers' own torchrun
     and srun lines (tools/misc/launch.sh), with this Python."""
-    worker = ['-m', 'mmsmmix.evaluation.comparison.run', 'W', 'smmix', '0']
+    worker = ['-m', 'mmsmmix.benchmarks.comparison.run', 'W', 'smmix', '0']
     assert Launch().command(worker, 'j', False).argv == [sys.executable,
                                                          *worker]
     launch_sh = osp.join(REPO_ROOT, 'tools', 'misc', 'launch.sh')
@@ -503,7 +502,7 @@ def test_launcher_lines(tmp_path):
             check=True).stdout.split()
         return out
 
-    module = ['-m', 'mmsmmix.evaluation.comparison.run', 'W', 'smmix', '0']
+    module = ['-m', 'mmsmmix.benchmarks.comparison.run', 'W', 'smmix', '0']
     assert line('torchrun', '2', *module) == [
         'python', '-m', 'torch.distributed.run', '--standalone',
         '--nproc_per_node=2', *module, '--launcher', 'pytorch']
@@ -569,8 +568,7 @@ def test_a_kill_while_saving_leaves_a_checkpoint_to_resume(fmnist_root,
     from mmengine.hooks import Hook
     from mmpretrain.registry import HOOKS
 
-    from mmsmmix.evaluation.comparison import (run_config,
-                                               train_and_evaluate)
+    from mmsmmix.benchmarks.comparison import run_config, train_and_evaluate
 
     @HOOKS.register_module(name='DieBeforeSaving', force=True)
     class _Die(Hook):

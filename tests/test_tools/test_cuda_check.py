@@ -6,9 +6,9 @@ import json
 import pytest
 import torch
 
-from mmsmmix.evaluation.comparison import METHODS as SUITE_METHODS
-from mmsmmix.evaluation.comparison import load_suite
-from mmsmmix.evaluation.cuda_check import (METHODS, deit_small_setting,
+from mmsmmix.benchmarks.comparison import METHODS as SUITE_METHODS
+from mmsmmix.benchmarks.comparison import load_suite
+from mmsmmix.benchmarks.cuda_check import (METHODS, deit_small_setting,
                                            run_check, tiny_setting)
 from tests.helpers import refused
 from tests.tool_process import run_tool_process

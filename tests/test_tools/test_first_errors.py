@@ -11,7 +11,6 @@ from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
 from mmsmmix.utils import CheckpointMismatchError, load_weights
-
 from tests.helpers import REPO_ROOT
 from tests.tool_process import SMALL, SMMIX_CONFIG, run_tool_process
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from mmsmmix.evaluation.comparison import load_suite
+from mmsmmix.benchmarks.comparison import load_suite
 from tests.tool_process import SMALL, run_tool
 
 SUITE = load_suite('fashion_mnist')

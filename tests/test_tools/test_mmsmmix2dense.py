@@ -8,8 +8,7 @@ import pytest
 import torch
 from mmengine.config import ConfigDict
 
-from mmsmmix.models.converters import (convert_to_dense,
-                                       load_classifier_weights)
+from mmsmmix.models.converters import convert_to_dense, load_classifier_weights
 from mmsmmix.utils import CheckpointFileError, CheckpointMismatchError
 from tests.helpers import refused, smmix_classifier
 from tests.tool_process import run_tool

@@ -11,9 +11,8 @@ from mmsmmix.models.converters import (convert_official_smmix,
                                        load_official_checkpoint)
 from mmsmmix.utils import (CheckpointFileError, CheckpointMismatchError,
                            load_weights)
-from tests.helpers import (PVT_DEPTHS, build_config_model,
-                           load_smmix_config, official_pvt_keys,
-                           pvt_backbone, refused)
+from tests.helpers import (PVT_DEPTHS, build_config_model, load_smmix_config,
+                           official_pvt_keys, pvt_backbone, refused)
 from tests.tool_process import run_tool_process
 
 TOOL = 'tools/model_converters/smmix2mmsmmix.py'

@@ -9,10 +9,10 @@ import torch
 from mmengine.config import Config
 
 import mmsmmix  # noqa: F401
-from mmsmmix.evaluation.comparison import load_suite
-from mmsmmix.evaluation.step_time import (SUITE_VARIANTS, VARIANTS,
+from mmsmmix.benchmarks.comparison import load_suite
+from mmsmmix.benchmarks.step_time import (SUITE_VARIANTS, VARIANTS,
                                           variant_config)
-from mmsmmix.evaluation.timing import build_model
+from mmsmmix.benchmarks.timing import build_model
 from tests.helpers import refused
 from tests.tool_process import run_tool_process
 

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from mmsmmix.utils import load_local_checkpoint
-from tests.tool_process import (ITERS_PER_EPOCH, SMALL, SMMIX_CONFIG,
-                                run_tool, run_tool_failing, scalars)
+from tests.tool_process import (ITERS_PER_EPOCH, SMALL, SMMIX_CONFIG, run_tool,
+                                run_tool_failing, scalars)
 
 pytestmark = pytest.mark.slow
 

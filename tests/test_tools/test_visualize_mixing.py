@@ -29,9 +29,10 @@ from mmengine.runner import Runner
 from mmpretrain.models.utils.batch_augments import CutMix, Mixup, ResizeMix
 from PIL import Image
 
-from mmsmmix.evaluation.mixing_pairs import (build_model, draw_config,
-                                             draw_mixing, load_batch,
-                                             load_data, mixing_figure)
+from mmsmmix.benchmarks.mixing_pairs import (draw_config, draw_mixing,
+                                             load_batch, load_data,
+                                             mixing_figure)
+from mmsmmix.models import build_config_model
 from mmsmmix.models.augments import FMix, MixPro, RankMixup, SMMix, TransMix
 from mmsmmix.models.augments.mmpretrain_adapter import MMPretrainAugment
 from mmsmmix.ops import token_to_pixel_mask, window_box
@@ -108,7 +109,7 @@ def test_fields_of_every_method_match_independent_checks(fmnist_root):
     for method in METHODS:
         cfg = load_cfg(method, fmnist_root)
         torch.manual_seed(SEED)
-        model = build_model(cfg)
+        model = build_config_model(cfg)
         batch, _ = load_batch(model, cfg, 2 * NUM, SEED)
         x = batch['inputs']
         y = model.batch_targets(x, batch['data_samples'])

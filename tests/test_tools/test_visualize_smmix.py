@@ -17,8 +17,8 @@ import torch
 from PIL import Image
 
 from mmsmmix.ops import max_min_region_mix, window_box
-from mmsmmix.visualization import (DST_COLOR, SRC_COLOR, grid_layout,
-                                   save_png, smmix_grid_figure, to_display)
+from mmsmmix.visualization import (DST_COLOR, SRC_COLOR, grid_layout, save_png,
+                                   smmix_grid_figure, to_display)
 from tests.helpers import FMNIST_CONFIGS, REPO_ROOT
 
 SMMIX_CONFIG = osp.join(FMNIST_CONFIGS, 'vit-mini-p7_smmix_1xb64_fmnist.py')

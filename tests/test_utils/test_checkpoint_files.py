@@ -27,7 +27,8 @@ def test_good_checkpoint_loads(tmp_path, legacy):
     (lambda data: b'', 'is empty (0 bytes)'),
     (lambda data: b'epoch 3 loss 0.1\n', "is not a PyTorch checkpoint (it "
      "starts with b'epoch 3 '"),
-    (lambda data: data[:len(data) // 2], 'is a truncated or damaged checkpoint: '
+    (lambda data: data[:len(data) // 2],
+     'is a truncated or damaged checkpoint: '
      'its zip archive has no central directory'),
 ])
 def test_bad_files_are_named(tmp_path, make, message):

@@ -17,8 +17,8 @@ import mmsmmix  # noqa: F401
 from mmsmmix.engine import BFloat16AmpOptimWrapper
 from mmsmmix.models.augments.base import motivating_torch_dtype
 from mmsmmix.utils import precision
-from mmsmmix.utils.precision import (SlowPrecisionWarning,
-                                     precision_support, resolve_auto)
+from mmsmmix.utils.precision import (SlowPrecisionWarning, precision_support,
+                                     resolve_auto)
 from tests.helpers import tiny_vit_cfg
 
 AVX2_ENV = dict(ATEN_CPU_CAPABILITY='avx2', MKL_ENABLE_INSTRUCTIONS='AVX2',
@@ -205,8 +205,8 @@ def test_bad_choices_are_refused():
 def test_benchmark_headers_name_the_instruction_set():
     """What every benchmark records: the CPU's kernel dispatch and whether
     bfloat16 is native there, in its JSON and in its report's header."""
-    from mmsmmix.evaluation import compile_timing
-    from mmsmmix.evaluation.timing import environment
+    from mmsmmix.benchmarks import compile_timing
+    from mmsmmix.benchmarks.timing import environment
     env = environment()
     support = precision_support('cpu', 'bfloat16')
     assert env['cpu_capability'] == torch.backends.cpu.get_cpu_capability()

@@ -101,7 +101,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmsmmix.evaluation.comparison import (WorkDirInUse, check_methods,
+    from mmsmmix.benchmarks.comparison import (WorkDirInUse, check_methods,
                                                load_suite, lock_work_dir)
     try:
         suite = load_suite(args.suite)
@@ -146,12 +146,11 @@ def compare(args, suite, methods, setting, work_dir) -> int:
     """Plan, time, train (or collect) what is missing and report."""
     import datetime
 
-    from mmsmmix.evaluation.comparison import (Launch, check_data, collect,
-                                               load_plan, make_plan,
-                                               plan_runs, timing_of,
-                                               train_all, train_commands,
-                                               write_report)
-    from mmsmmix.evaluation.timing import machine
+    from mmsmmix.benchmarks.comparison import (Launch, check_data, collect,
+                                               load_plan, make_plan, plan_runs,
+                                               timing_of, train_all,
+                                               train_commands, write_report)
+    from mmsmmix.benchmarks.timing import machine
     plan = make_plan(suite, methods, setting, device=args.device,
                      machine=machine(),
                      date=datetime.date.today().isoformat())

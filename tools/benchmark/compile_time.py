@@ -5,7 +5,7 @@ eager and one with its forwards compiled as ``--cfg-options compile=True``
 compiles them in training (Inductor by default); the compiled one is warmed
 up until it compiles nothing more, then all are stepped round-robin in this
 process. Prints a Markdown table of step times and compiled/eager ratios.
-See ``mmsmmix/evaluation/compile_timing.py``.
+See ``mmsmmix/benchmarks/compile_timing.py``.
 
 Example:
     python tools/benchmark/compile_time.py --rounds 20 --json compile.json
@@ -18,7 +18,7 @@ import sys
 
 import torch
 
-from mmsmmix.evaluation import compile_timing
+from mmsmmix.benchmarks import compile_timing
 
 
 def main(argv=None) -> int:

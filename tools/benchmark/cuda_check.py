@@ -22,7 +22,7 @@ import sys
 
 import torch
 
-from mmsmmix.evaluation.cuda_check import (deit_small_setting, report,
+from mmsmmix.benchmarks.cuda_check import (deit_small_setting, report,
                                            run_check, tiny_setting)
 
 

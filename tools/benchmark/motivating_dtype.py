@@ -4,7 +4,7 @@ For an SMMix config and some of its checkpoints (and its initialisation),
 runs the clean pass in float32 and in ``--dtype`` on the same real training
 batches and reports the share of images whose destination and source
 windows are identical, for every region side. See
-``mmsmmix/evaluation/motivating_pass.py``.
+``mmsmmix/benchmarks/motivating_pass.py``.
 
 Example:
     python tools/benchmark/motivating_dtype.py \
@@ -17,7 +17,7 @@ import sys
 from mmengine.config import Config, DictAction
 
 import mmsmmix  # noqa: F401  (registers modules)
-from mmsmmix.evaluation.motivating_pass import window_agreement
+from mmsmmix.benchmarks.motivating_pass import window_agreement
 from mmsmmix.models.augments import MOTIVATING_DTYPES
 from mmsmmix.utils import markdown_table
 

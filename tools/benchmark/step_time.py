@@ -7,7 +7,7 @@ toolbox) in both training precisions are built in one process and stepped
 round-robin, so drifting machine load hits them alike; ratios to CutMix are
 medians of per-round ratios. Also reported: SMMix's mixing ops, the
 non-finite guard, the clean forward, and the base variants' peak memory in
-a fresh process. See ``mmsmmix/evaluation/step_time.py``.
+a fresh process. See ``mmsmmix/benchmarks/step_time.py``.
 
 Example:
     python tools/benchmark/step_time.py --rounds 10 --json step_time.json
@@ -20,7 +20,7 @@ import sys
 import torch
 
 import mmsmmix  # noqa: F401  (registers modules)
-from mmsmmix.evaluation import step_time
+from mmsmmix.benchmarks import step_time
 
 
 def main(argv=None) -> int:

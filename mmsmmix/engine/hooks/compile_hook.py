@@ -3,9 +3,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
-from mmsmmix.models.classifiers.compiled_forward import (CompiledForward,
-                                                         compile_model,
-                                                         options_text)
+from mmsmmix.engine.compiled_forward import (CompiledForward, compile_model,
+                                             options_text)
 
 
 def compile_options(compile_cfg) -> dict:
@@ -36,7 +35,7 @@ class CompileHook(Hook):
     :func:`compile_forwards` for MMPretrain's ``ImageClassifier``): every
     forward of a step goes through it, the rest stays eager, and a compile
     failure is logged and training goes on eagerly
-    (:class:`~mmsmmix.models.classifiers.compiled_forward.CompiledForward`).
+    (:class:`~mmsmmix.engine.compiled_forward.CompiledForward`).
 
     Without ``compile`` in the config the hook does nothing.
     """

@@ -7,7 +7,7 @@ from mmengine.evaluator import Evaluator
 from mmpretrain.registry import LOOPS
 from torch.utils.data import DataLoader
 
-from ...ops.corruptions import check_corruption, check_severity
+from ..robustness.corruptions import check_corruption, check_severity
 from .multi_eval import MultiEvaluatorTestLoop
 
 

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 from mmengine.config import Config
 
-from ...ops.corruptions import CORRUPTIONS, parse_corruptions
+from .corruptions import CORRUPTIONS, parse_corruptions
 from .occlusion import num_dropped
 
 

@@ -4,11 +4,11 @@ from .fmix import FMix
 from .mixpro import MaskMixBatch, MixPro
 from .mmpretrain_adapter import MMPretrainAugment
 from .rankmixup import RankMixup
-from .smmix import SMMix
+from .smmix import SMMix, WindowScores
 from .transmix import TransMix
 
 __all__ = [
     'FMix', 'ForwardedMix', 'MMPretrainAugment', 'MOTIVATING_DTYPES',
     'MaskMixBatch', 'MixAugment', 'MixContext', 'MixPro', 'MixResult',
-    'RankMixup', 'Relabel', 'SMMix', 'TransMix'
+    'RankMixup', 'Relabel', 'SMMix', 'TransMix', 'WindowScores'
 ]

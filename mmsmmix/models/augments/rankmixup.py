@@ -5,8 +5,7 @@ import torch
 from mmpretrain.registry import BATCH_AUGMENTS, MODELS
 
 from mmsmmix.utils import check_finite_positive
-from .base import (ForwardedMix, MixAugment, MixContext, MixResult,
-                   pixel_share)
+from .base import ForwardedMix, MixAugment, MixContext, MixResult, pixel_share
 
 
 @BATCH_AUGMENTS.register_module()

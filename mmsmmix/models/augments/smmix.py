@@ -1,18 +1,33 @@
 """SMMix batch augment: self-motivated max-min region mixing, or Mixup."""
 import warnings
-from typing import Optional
+from dataclasses import dataclass
+from typing import List, Optional
 
 import torch
 from mmpretrain.registry import BATCH_AUGMENTS
 
-from mmsmmix.ops import (ATTN_STATS, check_side_ratios, max_min_region_mix,
-                         mix_targets, mixup, patch_attention_score,
-                         region_sizes, smooth_labels, token_grid_side,
-                         token_to_pixel_mask)
+from mmsmmix.models.probes import AttentionRecord
+from mmsmmix.ops import (ATTN_STATS, RegionMix, check_side_ratios,
+                         max_min_region_mix, mix_targets, mixup,
+                         patch_attention_score, region_sizes, smooth_labels,
+                         token_grid_side, token_to_pixel_mask)
 from mmsmmix.utils import check_finite_positive
-from .base import (MixAugment, MixContext, MixResult,
-                   check_motivating_dtype, flip_partner,
-                   motivating_torch_dtype, pixel_share)
+from .base import (MixAugment, MixContext, MixResult, check_motivating_dtype,
+                   flip_partner, motivating_torch_dtype, pixel_share)
+
+
+@dataclass
+class WindowScores:
+    """What SMMix's windows are chosen from, for one clean pass.
+
+    Attributes:
+        side (int): S, the side of the square token grid.
+        sizes (list[int]): The window sides r training draws from.
+        scores (Tensor): (B, S*S) patch scores of ``attn_stat``.
+    """
+    side: int
+    sizes: List[int]
+    scores: torch.Tensor
 
 
 @BATCH_AUGMENTS.register_module()
@@ -102,6 +117,36 @@ class SMMix(MixAugment):
         :func:`mmsmmix.ops.token_grid_side`)."""
         token_grid_side(layout.grid, layout.patch_size, image_hw)
 
+    def window_scores(self, inputs: torch.Tensor,
+                      record: AttentionRecord) -> WindowScores:
+        """Patch scores and window sides of a clean pass's attention
+        ``record`` of ``inputs`` (B, C, H, W): the first half of SMMix's
+        window choice, done once per batch."""
+        side = token_grid_side(record.grid, record.patch_size,
+                               inputs.shape[-2:])
+        scores = patch_attention_score(record.attn, self.attn_stat,
+                                       record.num_extra_tokens)
+        return WindowScores(
+            side, region_sizes(side, self.min_side_ratio,
+                               self.max_side_ratio), scores)
+
+    def windows(self,
+                inputs: torch.Tensor,
+                scores: WindowScores,
+                region_size: int,
+                targets: Optional[torch.Tensor] = None) -> RegionMix:
+        """SMMix's window choice for side ``region_size``: every image's
+        least-attended window receives its partner's most-attended one
+        (:func:`mmsmmix.ops.max_min_region_mix`; ``targets`` (B, K) are
+        mixed by area when given). :meth:`mix`, the benchmarks and the
+        visualisers all choose windows through here."""
+        if region_size not in scores.sizes:
+            raise ValueError(
+                f'SMMix draws window sides from {scores.sizes} on a '
+                f'{scores.side}x{scores.side} token grid, got {region_size}')
+        return max_min_region_mix(inputs, scores.scores, region_size,
+                                  targets)
+
     def mix(self,
             inputs: torch.Tensor,
             targets: torch.Tensor,
@@ -139,13 +184,10 @@ class SMMix(MixAugment):
             inputs, self.attn_stat,
             motivating_torch_dtype(self.motivating_dtype,
                                    inputs.device.type))
-        side = token_grid_side(record.grid, record.patch_size,
-                               inputs.shape[-2:])
-        patch_scores = patch_attention_score(record.attn, self.attn_stat,
-                                             record.num_extra_tokens)
-        region_size = self.random.choice(
-            region_sizes(side, self.min_side_ratio, self.max_side_ratio))
-        region = max_min_region_mix(inputs, patch_scores, region_size, score)
+        window_scores = self.window_scores(inputs, record)
+        side = window_scores.side
+        region_size = self.random.choice(window_scores.sizes)
+        region = self.windows(inputs, window_scores, region_size, score)
         mix_info = dict(
             source_mask=region.source_mask,
             lam=region.lam,

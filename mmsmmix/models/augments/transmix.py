@@ -8,8 +8,8 @@ from mmsmmix.models.probes import AttentionRecord
 from mmsmmix.ops import (attention_share, box_token_mask, cutmix_box,
                          patch_attention_score)
 from mmsmmix.utils import check_finite_positive
-from .base import (MixAugment, MixContext, MixResult, Relabel,
-                   flip_partner, pixel_share)
+from .base import (MixAugment, MixContext, MixResult, Relabel, flip_partner,
+                   pixel_share)
 
 
 @BATCH_AUGMENTS.register_module()

@@ -1,4 +1,10 @@
-from .compiled_forward import CompiledForward, compile_forwards
+from ...utils.moved import moved_attribute
 from .mix_image_classifier import MixImageClassifier
 
-__all__ = ['CompiledForward', 'MixImageClassifier', 'compile_forwards']
+__all__ = ['MixImageClassifier']
+
+
+def __getattr__(name):
+    # CompiledForward, compile_forwards moved to mmsmmix.engine (deprecated
+    # aliases)
+    return moved_attribute(__name__, name)

@@ -10,10 +10,10 @@ from mmpretrain.models.losses import LabelSmoothLoss
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from mmsmmix.engine.compiled_forward import CompiledForward, compile_forwards
 from mmsmmix.models.augments.base import MixAugment, MixResult
 from mmsmmix.utils import SyncedRandom
 from .augment_switch import AugmentSwitch
-from .compiled_forward import CompiledForward, compile_forwards
 from .mix_context import ClassifierContext
 from .nonfinite_guard import NonFiniteGuard
 

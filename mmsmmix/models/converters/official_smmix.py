@@ -76,11 +76,14 @@ def _backbone_keys(arch: str, model: Dict[str, torch.Tensor]) -> List[str]:
                 embed_dims=dims,
                 num_layers=count_numbered(model, r'^blocks\.(\d+)\.'),
                 num_heads=max(dims // 64, 1),
-                feedforward_channels=model['blocks.0.mlp.fc1.weight'].shape[0]),
+                feedforward_channels=model['blocks.0.mlp.fc1.weight'].shape[
+                    0]),
             img_size=224,
             patch_size=model['patch_embed.proj.weight'].shape[-1])
     else:
-        depths = [count_numbered(model, rf'^block{i}\.(\d+)\.') for i in range(1, 5)]
+        depths = [
+            count_numbered(model, rf'^block{i}\.(\d+)\.') for i in range(1, 5)
+        ]
         backbone = PyramidVisionTransformerV1(arch=dict(depths=depths))
     return list(backbone.state_dict())
 

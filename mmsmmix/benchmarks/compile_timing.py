@@ -5,7 +5,7 @@ For each method, two models are built from its config in the
 Fashion-MNIST comparison suite (``configs/compare_mixing/fashion_mnist.py``)
 with the same weights and seeds: one eager, one whose forwards are
 compiled as ``compile=`` does in training
-(:func:`~mmsmmix.models.classifiers.compile_forwards`, Inductor by
+(:func:`~mmsmmix.engine.compile_forwards`, Inductor by
 default). The compiled model is warmed up until its compiling is done
 (``settle`` steps in a row without a new graph, at most ``max_warmup``);
 the eager one makes as many steps, so both draw the same augments from
@@ -14,7 +14,7 @@ the first one rotating), so drifting machine load hits them alike; a
 method's ratio is the median of its per-round compiled/eager ratios.
 
 A step is ``model.train_step(data, optim_wrapper)`` on the first
-``batch_size`` training images (see :mod:`mmsmmix.evaluation.timing`).
+``batch_size`` training images (see :mod:`mmsmmix.benchmarks.timing`).
 """
 import statistics
 import sys
@@ -24,9 +24,8 @@ from typing import Callable, Optional, Sequence
 import torch
 from mmengine.config import Config
 
-from mmsmmix.models.classifiers.compiled_forward import (compile_model,
-                                                         options_text)
 from mmsmmix.datasets import first_training_batch
+from mmsmmix.engine.compiled_forward import compile_model, options_text
 from mmsmmix.utils import markdown_table
 from .comparison import load_suite
 from .timing import (build_model, environment, instruction_set, loadavg,

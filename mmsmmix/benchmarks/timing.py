@@ -11,7 +11,6 @@ subtracted: what is left is what the method adds around a forward
 import contextlib
 import copy
 import datetime
-import logging
 import os
 import platform
 import resource
@@ -20,11 +19,10 @@ import time
 from typing import Dict, List
 
 import torch
-from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper
-from mmpretrain.registry import MODELS
 
 from mmsmmix.engine import BFloat16AmpOptimWrapper
+from mmsmmix.models import build_config_model
 from mmsmmix.utils.precision import cpu_capability, precision_support
 
 #: SMMix-branch step over CutMix step (DeiT-Tiny, CPU) the step-time
@@ -73,7 +71,7 @@ def environment() -> dict:
     import mmengine
     import mmpretrain
 
-    import mmsmmix
+    from mmsmmix.version import __version__
     return dict(
         date=datetime.datetime.now().astimezone().isoformat(
             timespec='seconds'),
@@ -81,7 +79,7 @@ def environment() -> dict:
         torch=torch.__version__,
         mmpretrain=mmpretrain.__version__,
         mmengine=mmengine.__version__,
-        mmsmmix=mmsmmix.__version__,
+        mmsmmix=__version__,
         threads=torch.get_num_threads(),
         interop_threads=torch.get_num_interop_threads(),
         cpu=cpu_name(),
@@ -108,18 +106,8 @@ def build_model(cfg, device: torch.device, lr: float = 1e-3,
     As the Runner does, the config's top-level ``data_preprocessor`` fills
     in the model's.
     """
-    model_cfg = copy.deepcopy(cfg.model)
-    if cfg.get('data_preprocessor'):
-        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
     torch.manual_seed(0)
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)  # init_weights logs every parameter
-    try:
-        model = MODELS.build(model_cfg)
-        model.init_weights()
-    finally:
-        logger.setLevel(level)
+    model = build_config_model(cfg)
     model.to(device).train()
     wrapper = BFloat16AmpOptimWrapper if bf16 else OptimWrapper
     optim = wrapper(optimizer=torch.optim.AdamW(

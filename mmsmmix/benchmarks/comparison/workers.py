@@ -166,7 +166,7 @@ class WorkerPool:
     def _start(self, run, slot: int) -> None:
         os.makedirs(self.run_dir[run], exist_ok=True)
         log = open(osp.join(self.run_dir[run], 'run.log'), 'a')
-        worker = ['-m', 'mmsmmix.evaluation.comparison.run', self.work_dir,
+        worker = ['-m', 'mmsmmix.benchmarks.comparison.run', self.work_dir,
                   run.method, str(run.seed), '--threads', str(self.threads)]
         cmd = self.launch.command(worker, f'compare-{run.method}-'
                                   f'seed{run.seed}', self.cuda, self.threads)

@@ -116,7 +116,7 @@ class Suite:
 
 def _check_robustness(where: str, setting: dict) -> None:
     """Refuse unknown corruptions and bad occlusion ratios, naming them."""
-    from ..robustness import parse_corruptions, parse_ratios
+    from mmsmmix.evaluation.robustness import parse_corruptions, parse_ratios
     try:
         if setting.get('corruptions'):
             parse_corruptions(setting['corruptions'])

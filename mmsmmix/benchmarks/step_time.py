@@ -40,8 +40,7 @@ from mmpretrain.models import ImageClassifier
 from mmpretrain.structures import DataSample
 
 from mmsmmix.models.classifiers.nonfinite_guard import all_finite
-from mmsmmix.ops import (max_min_region_mix, patch_attention_score,
-                         region_sizes, smooth_labels)
+from mmsmmix.ops import smooth_labels
 from mmsmmix.registry import config_dir
 from mmsmmix.utils import markdown_table
 from .comparison import load_suite
@@ -127,9 +126,7 @@ class SMMixCosts:
         self.aug = model.augments[0]
         _, self.record = model.mix_context.clean_forward(
             self.inputs, self.aug.attn_stat)
-        self.sizes = region_sizes(self.record.grid[0],
-                                  self.aug.min_side_ratio,
-                                  self.aug.max_side_ratio)
+        self.sizes = self.aug.window_scores(self.inputs, self.record).sizes
         self.calls = 0
 
     def mixing_ops(self) -> float:
@@ -137,12 +134,10 @@ class SMMixCosts:
         (cycling through the region sizes)."""
         region = self.sizes[self.calls % len(self.sizes)]
         self.calls += 1
-        record = self.record
         start = time.perf_counter()
-        scores = patch_attention_score(record.attn, self.aug.attn_stat,
-                                       record.num_extra_tokens)
+        scores = self.aug.window_scores(self.inputs, self.record)
         targets = smooth_labels(self.onehot, self.aug.label_smoothing)
-        max_min_region_mix(self.inputs, scores, region, targets)
+        self.aug.windows(self.inputs, scores, region, targets)
         return time.perf_counter() - start
 
     def guard(self) -> float:
@@ -199,9 +194,10 @@ def measure_memory(batch_size: int, steps: int,
     """:func:`variant_memory` of every variant, each in a fresh Python."""
     out = {}
     for variant in BASE_VARIANTS:
-        code = ('import json, torch, mmsmmix\n'
+        # (importing the step_time module imports the package: registered)
+        code = ('import json, torch\n'
                 f'if {threads}: torch.set_num_threads({threads})\n'
-                'from mmsmmix.evaluation.step_time import variant_memory\n'
+                'from mmsmmix.benchmarks.step_time import variant_memory\n'
                 f'print(json.dumps(variant_memory({variant!r}, '
                 f'{batch_size}, {steps})))')
         res = subprocess.run([sys.executable, '-c', code], check=True,

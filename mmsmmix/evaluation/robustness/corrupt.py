@@ -3,7 +3,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpretrain.registry import TRANSFORMS
 
-from ...ops.corruptions import check_corruption, check_severity, corrupt
+from .corruptions import check_corruption, check_severity, corrupt
 
 
 @TRANSFORMS.register_module()

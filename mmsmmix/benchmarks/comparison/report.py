@@ -3,7 +3,7 @@ import os.path as osp
 import statistics
 from typing import Dict, List, Optional, Sequence
 
-from ...utils import markdown_table as table
+from mmsmmix.utils import markdown_table as table
 from ..timing import TARGET_MIX_SHARE
 from .chart import plot
 from .files import read_result, run_dir, write_json

@@ -1,5 +1,5 @@
 """Training-step time of each compared method, and the cost of its mixing
-ops, measured with :mod:`mmsmmix.evaluation.timing`."""
+ops, measured with :mod:`mmsmmix.benchmarks.timing`."""
 import os.path as osp
 import statistics
 from typing import Optional

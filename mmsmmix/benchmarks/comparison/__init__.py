@@ -1,11 +1,11 @@
 """Compare mixing methods: same model, data, schedule and seeds for each
 (used by ``tools/benchmark/compare_mixing.py``)."""
 from .files import (PLAN_FILE, RESULT_FILE, TIMING_FILE, WorkDirInUse,
-                    load_plan, lock_work_dir, read_json, read_result,
-                    run_dir, write_json)
-from .plan import (REFERENCE, Run, cfg_options, check_data,
-                   check_methods, dataset_size, make_plan, plan_runs,
-                   run_config, train_commands)
+                    load_plan, lock_work_dir, read_json, read_result, run_dir,
+                    write_json)
+from .plan import (REFERENCE, Run, cfg_options, check_data, check_methods,
+                   dataset_size, make_plan, plan_runs, run_config,
+                   train_commands)
 from .report import (describe, markdown_table, mean_std, summarise, verdict,
                      write_report)
 from .run import collect, identify, run_planned, train_and_evaluate

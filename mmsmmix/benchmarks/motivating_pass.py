@@ -6,8 +6,6 @@ import torch
 from mmengine.config import Config
 
 from mmsmmix.datasets import first_training_batches
-from mmsmmix.ops import (max_min_region_mix, patch_attention_score,
-                         region_sizes)
 from mmsmmix.utils import load_weights
 from .timing import build_model
 
@@ -44,13 +42,12 @@ def window_agreement(cfg: Config,
         for pass_dtype in (torch.float32, dtype):
             _, record = model.mix_context.clean_forward(
                 inputs, aug.attn_stat, pass_dtype)
-            scores.append(patch_attention_score(record.attn, aug.attn_stat,
-                                                record.num_extra_tokens))
-        worst = max(worst, float((scores[0] - scores[1]).abs().max()))
-        sides = region_sizes(record.grid[0], aug.min_side_ratio,
-                             aug.max_side_ratio)
+            scores.append(aug.window_scores(inputs, record))
+        worst = max(worst,
+                    float((scores[0].scores - scores[1].scores).abs().max()))
+        sides = scores[0].sizes
         for side in sides:
-            full, low = (max_min_region_mix(inputs, s, side) for s in scores)
+            full, low = (aug.windows(inputs, s, side) for s in scores)
             agree = (full.target_windows == low.target_windows) & \
                 (full.source_windows == low.source_windows)
             same[side] = same.get(side, 0) + int(agree.sum())

@@ -6,7 +6,6 @@ from typing import List, NamedTuple, Sequence
 from .files import read_result, run_dir
 from .suite import Suite
 
-
 # Step times are reported relative to this method's.
 REFERENCE = 'cutmix'
 

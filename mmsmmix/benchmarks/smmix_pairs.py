@@ -2,9 +2,9 @@
 
 The training path of one SMMix batch with the real pieces: the training
 pipeline, the model's data preprocessor (``training=True``), the eval-mode,
-no-grad motivating forward, the augment's attention statistic and the SMMix
-branch of ``mmsmmix.ops`` (:func:`~mmsmmix.ops.max_min_region_mix`, whose
-windows are what the figure outlines). The region side r is one draw from
+no-grad motivating forward, and the augment's own window choice
+(:meth:`SMMix.window_scores` and :meth:`SMMix.windows`, whose windows are
+what the figure outlines). The region side r is one draw from
 the augment's sides (or given), one for the whole batch as in training.
 
 Pairing: SMMix pairs sample i of a batch of B with sample B-1-i. For N pairs
@@ -32,9 +32,7 @@ from mmengine.dataset import Compose
 from mmsmmix.models.augments import SMMix
 from mmsmmix.models.classifiers import MixImageClassifier
 from mmsmmix.models.probes import AttentionRecord, build_attention_probe
-from mmsmmix.ops import (RegionMix, max_min_region_mix,
-                         patch_attention_score, region_sizes,
-                         token_grid_side, window_box)
+from mmsmmix.ops import RegionMix, window_box
 from mmsmmix.visualization import smmix_grid_figure, to_display
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff')
@@ -195,15 +193,14 @@ def draw_smmix_pairs(model,
     inputs = inputs.float()
 
     record = attention_forward(model, inputs, smmix.attn_stat)
-    side = token_grid_side(record.grid, record.patch_size, inputs.shape[-2:])
-    scores = patch_attention_score(record.attn, smmix.attn_stat,
-                                   record.num_extra_tokens)
-    sizes = region_sizes(side, smmix.min_side_ratio, smmix.max_side_ratio)
+    window_scores = smmix.window_scores(inputs, record)
+    side, sizes = window_scores.side, window_scores.sizes
+    scores = window_scores.scores
     r = region_size or random.Random(seed).choice(sizes)
     if r not in sizes:
         raise ValueError(f'--region-size {r}: SMMix draws r from {sizes} on '
                          f'this {side}x{side} grid')
-    region = max_min_region_mix(inputs, scores, r)
+    region = smmix.windows(inputs, window_scores, r)
 
     b = inputs.shape[0]
     bgr = inputs.shape[1] == 3 and not getattr(preprocessor, 'to_rgb', True)

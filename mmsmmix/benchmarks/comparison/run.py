@@ -14,7 +14,7 @@ from typing import Tuple
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from ..robustness import parse_corruptions, parse_ratios
+from mmsmmix.evaluation.robustness import parse_corruptions, parse_ratios
 from .files import PLAN_FILE, RESULT_FILE, read_json, run_dir, write_json
 from .plan import Run, cfg_options, run_config
 
@@ -256,7 +256,7 @@ def collect(plan: dict, src: str, work_dir: str) -> Tuple[Run, dict]:
 
 def main(argv=None) -> int:
     """Worker process of the comparison: ``python -m
-    mmsmmix.evaluation.comparison.run WORK_DIR METHOD SEED``."""
+    mmsmmix.benchmarks.comparison.run WORK_DIR METHOD SEED``."""
     parser = argparse.ArgumentParser(description='one comparison run')
     parser.add_argument('work_dir')
     parser.add_argument('method')
@@ -267,7 +267,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    import mmsmmix  # noqa: F401  (registers modules)
+    # ``python -m mmsmmix.benchmarks.comparison.run`` has imported the
+    # package (its modules are registered)
     from mmsmmix.utils import finish_distributed
     from .workers import die_with_parent
     die_with_parent()  # also under torchrun / srun: never outlive them

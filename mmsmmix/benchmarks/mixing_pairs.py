@@ -21,7 +21,6 @@ N of the 2N images are drawn, each with its partner: the first ones that
 mixed with another image (a random permutation may pair an image with
 itself, which shows nothing mixed), then self-paired ones if too few.
 """
-import logging
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
@@ -29,45 +28,17 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 from mmengine.runner import set_random_seed
 from mmpretrain.models.losses import CrossEntropyLoss, LabelSmoothLoss
 
+from mmsmmix.models import build_config_model
 from mmsmmix.models.augments import MixAugment, MixResult, Relabel
 from mmsmmix.models.augments.mmpretrain_adapter import MMPretrainAugment
 from mmsmmix.models.classifiers import MixImageClassifier
 from mmsmmix.ops import patch_attention_score
-from mmsmmix.utils import global_rng_state, load_weights, set_global_rng_state
-from mmsmmix.visualization import (MixingRows, mixing_grid_figure,
-                                   to_display)
+from mmsmmix.utils import global_rng_state, set_global_rng_state
+from mmsmmix.visualization import MixingRows, mixing_grid_figure, to_display
 from .smmix_pairs import collate, load_samples
-
-
-def build_model(cfg: Config, checkpoint: Optional[str] = None):
-    """The config's model (with the config's ``data_preprocessor``), with
-    ``checkpoint``'s weights loaded strictly, or initialised as the Runner
-    does.
-
-    Raises:
-        CheckpointFileError, CheckpointMismatchError, FileNotFoundError:
-            A checkpoint that is not one, or does not fit.
-    """
-    from mmpretrain.registry import MODELS
-    model_cfg = cfg.model
-    if cfg.get('data_preprocessor') is not None:
-        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-    model = MODELS.build(model_cfg)
-    if checkpoint:
-        load_weights(model, checkpoint)
-        return model
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)  # init_weights logs every parameter
-    try:
-        model.init_weights()
-    finally:
-        logger.setLevel(level)
-    return model
 
 
 def class_names(cfg: Config, num_classes: int) -> List[str]:
@@ -407,7 +378,7 @@ def draw_config(cfg: Config,
         FileNotFoundError: A missing checkpoint, image or training set.
     """
     set_random_seed(seed)
-    model = build_model(cfg, checkpoint)
+    model = build_config_model(cfg, checkpoint)
     if not isinstance(model, MixImageClassifier) or not model.augments:
         raise ValueError(
             f'{config}: {type(model).__name__} mixes nothing in training '

@@ -1,3 +1,0 @@
-from .corrupt import Corrupt
-
-__all__ = ['Corrupt']
