@@ -5,6 +5,7 @@ from .checkpoint import (CheckpointFileError, CheckpointMismatchError,
 from .checks import check_finite_positive
 from .data_paths import DataPathError, check_data_paths
 from .dist import finish_distributed, free_port, init_cpu_processes
+from .errors import USER_ERROR_EXIT, UserError
 from .markdown import markdown_table
 from .random import (SyncedRandom, global_rng_state, seeded_global_generators,
                      set_global_rng_state)
@@ -15,5 +16,6 @@ __all__ = [
     'check_finite_positive', 'count_numbered', 'describe_mismatch',
     'finish_distributed', 'free_port', 'global_rng_state',
     'init_cpu_processes', 'load_local_checkpoint', 'load_weights',
-    'markdown_table', 'seeded_global_generators', 'set_global_rng_state'
+    'markdown_table', 'seeded_global_generators', 'set_global_rng_state',
+    'USER_ERROR_EXIT', 'UserError'
 ]

@@ -20,6 +20,8 @@ import torch
 from mmengine.logging import HistoryBuffer, MMLogger
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from .errors import UserError
+
 
 def _history_buffer_method(owner, name):
     """Stand-in for ``getattr`` that resolves HistoryBuffer methods only."""
@@ -44,7 +46,7 @@ SAFE_GLOBALS = [
 ] + [type(np.dtype(t)) for t in 'bBhHiIlLqQefdgFD?']
 
 
-class CheckpointFileError(ValueError):
+class CheckpointFileError(UserError, ValueError):
     """A file given as a checkpoint is empty, truncated or not one."""
 
 
@@ -137,7 +139,7 @@ def load_local_checkpoint(filename: str, map_location=None) -> dict:
             f'({type(err).__name__}: {reason})') from err
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointMismatchError(UserError, ValueError):
     """A checkpoint's weights do not fit the model they are loaded into."""
 
 

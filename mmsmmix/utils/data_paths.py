@@ -10,8 +10,10 @@ import os
 import os.path as osp
 from typing import Dict, Iterator, List, Sequence, Tuple
 
+from .errors import UserError
 
-class DataPathError(FileNotFoundError):
+
+class DataPathError(UserError, FileNotFoundError):
     """A dataset path of a config does not exist."""
 
 
