@@ -61,7 +61,8 @@ if __name__ == '__main__':
         long_description=open(osp.join(REPO, 'README.md')).read(),
         long_description_content_type='text/markdown',
         url='https://github.com/ChenMnZ/SMMix',
-        packages=find_packages(include=['mmsmmix', 'mmsmmix.*']),
+        packages=find_packages(
+            include=['mmsmmix', 'mmsmmix.*', 'mmsmmix_cli']),
         include_package_data=True,
         python_requires='>=3.9',
         install_requires=read_requirements('runtime.txt'),
@@ -70,6 +71,12 @@ if __name__ == '__main__':
             mim=read_requirements('mminstall.txt'),
             dense=read_requirements('dense.txt'),
             tests=read_requirements('tests.txt')),
+        entry_points=dict(console_scripts=[
+            'mmsmmix-train = mmsmmix_cli.commands:train',
+            'mmsmmix-test = mmsmmix_cli.commands:test',
+            'mmsmmix-compare = mmsmmix_cli.commands:compare',
+            'mmsmmix-convert = mmsmmix_cli.commands:convert',
+        ]),
         license='Apache-2.0',
         zip_safe=False,
     )

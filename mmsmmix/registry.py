@@ -72,6 +72,23 @@ def config_dir() -> str:
     return osp.join(osp.dirname(package_dir()), 'configs')
 
 
+def resolve_config(name: str) -> str:
+    """The file of a config named by path or as ``PACKAGE::path`` (as in
+    ``_base_``: ``mmsmmix::smmix/deit-tiny_smmix_4xb256_in1k.py``,
+    ``mmpretrain::deit/deit-small_4xb256_in1k.py``), from the installed
+    package's ``.mim/configs``. Paths are returned as given."""
+    if '::' not in name:
+        return name
+    package, _, relative = name.partition('::')
+    if package == SCOPE:
+        return osp.join(config_dir(), relative)
+    from mmengine.utils import get_installed_path, is_installed
+    if not is_installed(package):
+        return name  # named as given by the caller's "not found"
+    return osp.join(get_installed_path(package), '.mim', 'configs',
+                    relative)
+
+
 def tools_dir() -> str:
     """The command-line tools: the installed package's ``.mim/tools``, or
     the checkout's ``tools/``."""

@@ -7,11 +7,14 @@ processes through :mod:`tests.tool_process`.
 """
 import copy
 import importlib.util
+import os
 import os.path as osp
 import pickle
 import signal
 from types import ModuleType
 
+import cv2
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -157,6 +160,28 @@ def build_dataset(cfg_dataset, root, **override):
     cfg = copy.deepcopy(cfg_dataset)
     cfg.update(data_root=str(root), **override)
     return DATASETS.build(cfg)
+
+
+def write_tiny_imagenet(root, counts=(('train', 4), ('val', 2))) -> str:
+    """A tiny folder in ImageNet's layout under ``root``: random 256x300
+    JPEGs, ``train/n0000000<i>/img<i>.JPEG`` and
+    ``val/ILSVRC2012_val_0000000<i>.JPEG``, and ``meta/<split>.txt`` lines
+    ``<name> <class>`` (class ``i * 250``). ``counts``: (split, images)."""
+    rng = np.random.default_rng(0)
+    for split, count in counts:
+        lines = []
+        for i in range(count):
+            name = f'n0000000{i}/img{i}.JPEG' if split == 'train' else \
+                f'ILSVRC2012_val_0000000{i}.JPEG'
+            path = osp.join(root, split, name)
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            image = rng.integers(0, 256, (256, 300, 3)).astype(np.uint8)
+            assert cv2.imwrite(path, image)
+            lines.append(f'{name} {i * 250}')
+        os.makedirs(osp.join(root, 'meta'), exist_ok=True)
+        with open(osp.join(root, 'meta', f'{split}.txt'), 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+    return str(root)
 
 
 # ------------------------------------- Runner tests on Fashion-MNIST

@@ -7,24 +7,17 @@ Example:
     python tools/test.py CONFIG CHECKPOINT --corruption all --severity 3
     bash tools/dist_test.sh CONFIG CHECKPOINT GPUS
     mim test mmsmmix CONFIG --checkpoint CHECKPOINT
+    mmsmmix-test CONFIG CHECKPOINT   # the installed console script
 """
 import argparse
 
-from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
-
-import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
-from mmsmmix.evaluation.robustness import (add_robustness_args,
-                                           apply_robustness,
-                                           check_robustness_args,
-                                           report_robustness)
-from mmsmmix.utils import (CheckpointFileError, CheckpointMismatchError,
-                           finish_distributed, load_weights)
-from mmsmmix.utils.runner_args import add_runner_args, load_config
+from mmsmmix_cli import add_robustness_args, add_runner_args, prog_name, run
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Test a classifier')
+def build_parser() -> argparse.ArgumentParser:
+    """The arguments (nothing heavy is imported before they are read)."""
+    parser = argparse.ArgumentParser(
+        prog=prog_name('tools/test.py'), description='Test a classifier')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
@@ -36,17 +29,30 @@ def parse_args(argv=None) -> argparse.Namespace:
         'the rest) instead of refusing a checkpoint of another model')
     add_runner_args(parser)
     add_robustness_args(parser)
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
+    from mmsmmix.evaluation.robustness import check_robustness_args
     check_robustness_args(parser, args)
     return args
 
 
-def main(argv=None) -> dict:
+def test(argv=None) -> dict:
     args = parse_args(argv)
-    try:
-        cfg = load_config(args, ('test_dataloader', ))
-    except FileNotFoundError as err:
-        raise SystemExit(f'tools/test.py: {err}') from err
+    from mmengine.model import is_model_wrapper
+    from mmengine.runner import Runner
+
+    import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
+    from mmsmmix.evaluation.robustness import (apply_robustness,
+                                               report_robustness)
+    from mmsmmix.utils import (check_checkpoint_file, finish_distributed,
+                               load_weights)
+    from mmsmmix.utils.runner_args import load_config
+    cfg = load_config(args, ('test_dataloader', ))
+    check_checkpoint_file(args.checkpoint)  # before the Runner prints
     robustness = apply_robustness(cfg, args)
     cfg.load_from = None
     if args.out:
@@ -60,18 +66,18 @@ def main(argv=None) -> dict:
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
-    try:
-        load_weights(model, args.checkpoint, args.allow_partial,
-                     runner.logger)
-    except (CheckpointFileError, CheckpointMismatchError,
-            FileNotFoundError) as err:
-        raise SystemExit(f'tools/test.py: {err}') from err
+    load_weights(model, args.checkpoint, args.allow_partial, runner.logger)
     runner.logger.info(f'Loaded weights from {args.checkpoint}')
     metrics = runner.test()
     if robustness:
         report_robustness(robustness, runner.test_loop, runner.work_dir, args)
     finish_distributed()
     return metrics
+
+
+def main(argv=None) -> dict:
+    """``test(argv)``; a user's mistake exits 2 in one line."""
+    return run(test, argv, prog='tools/test.py')
 
 
 if __name__ == '__main__':

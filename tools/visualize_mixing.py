@@ -20,25 +20,20 @@ are drawn untrained. The label weights are also printed, then the PNG's
 path.
 """
 import argparse
-import os
-import os.path as osp
-import warnings
 
-from mmengine.config import Config, DictAction
-from mmengine.logging import MMLogger
-from mmengine.registry import init_default_scope
+from mmsmmix_cli import add_debug_arg, prog_name, run
 
-import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
-from mmsmmix.benchmarks.mixing_pairs import (draw_config, mixing_figure,
-                                             print_lines)
-from mmsmmix.utils import CheckpointFileError, CheckpointMismatchError
-from mmsmmix.visualization import save_png
+#: The tool's name in usage and messages (a console script says its own)
+TOOL = 'tools/visualize_mixing.py'
 
 DEFAULT_OUT = 'work_dirs/visualize_mixing/mixing_methods.png'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    """The arguments (nothing heavy is imported before they are read)."""
+    from mmengine.config import DictAction  # imports no torch
     parser = argparse.ArgumentParser(
+        prog=prog_name(TOOL),
         description='Draw training pairs of every mixing method')
     parser.add_argument('configs', nargs='+', metavar='CONFIG',
                         help='train config files')
@@ -63,41 +58,61 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of every config, key=value')
-    return parser.parse_args(argv)
+    add_debug_arg(parser)
+    args = parser.parse_args(argv)
+    if args.num < 1:
+        parser.error('--num must be >= 1')
+    if len(args.checkpoint) > len(args.configs):
+        parser.error(f'--checkpoint: {len(args.checkpoint)} checkpoints for '
+                     f'{len(args.configs)} configs')
+    return args
 
 
-def main(argv=None) -> list:
+def visualize(argv=None) -> list:
     """Draw, print and save (the PNG's path is printed last).
 
     Returns:
         list[ConfigDraws]: The draws of each config.
     """
     args = parse_args(argv)
-    if args.num < 1:
-        raise SystemExit('--num must be >= 1')
-    if len(args.checkpoint) > len(args.configs):
-        raise SystemExit(f'{len(args.checkpoint)} checkpoints for '
-                         f'{len(args.configs)} configs')
-    if not MMLogger.check_instance_created('visualize_mixing'):
-        MMLogger.get_instance('visualize_mixing', log_level='WARNING')
+    import os
+    import os.path as osp
+    import warnings
+
+    from mmengine.logging import MMLogger
+    from mmengine.registry import init_default_scope
+
+    import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
+    from mmsmmix.benchmarks.mixing_pairs import (draw_config, mixing_figure,
+                                                 print_lines)
+    from mmsmmix.utils import UserError, check_checkpoint_file
+    from mmsmmix.utils.runner_args import read_config
+    from mmsmmix.visualization import save_png
     checkpoints = [None if c.lower() == 'none' else c
                    for c in args.checkpoint]
     checkpoints += [None] * (len(args.configs) - len(checkpoints))
+    # every config and checkpoint before the first drawing
+    cfgs = [read_config(config, args.cfg_options) for config in args.configs]
+    for checkpoint in checkpoints:
+        if checkpoint:
+            check_checkpoint_file(checkpoint)
+    if not MMLogger.check_instance_created('visualize_mixing'):
+        MMLogger.get_instance('visualize_mixing', log_level='WARNING')
     # mmengine reloads pkg_resources for every config: warn once, not each
     warnings.filterwarnings('ignore', 'pkg_resources is deprecated',
                             UserWarning)
     drawn = []
-    for config, checkpoint in zip(args.configs, checkpoints):
-        cfg = Config.fromfile(config)
-        if args.cfg_options:
-            cfg.merge_from_dict(args.cfg_options)
+    for config, cfg, checkpoint in zip(args.configs, cfgs, checkpoints):
         init_default_scope(cfg.get('default_scope', 'mmpretrain'))
         try:
             drawn.append(draw_config(cfg, config, args.num, args.seed,
                                      checkpoint, args.images))
-        except (CheckpointFileError, CheckpointMismatchError,
-                FileNotFoundError, ValueError) as err:
-            raise SystemExit(f'tools/visualize_mixing.py: {err}') from err
+        except UserError:
+            raise  # a checkpoint that is not one or does not fit, no data
+        except (FileNotFoundError, ValueError) as err:
+            # a model that mixes nothing, too few or missing images, no
+            # training set
+            raise UserError(str(err)) from err
         print('\n'.join(print_lines(drawn[-1], args.num)))
     figure, _ = mixing_figure(
         drawn, columns=args.columns,
@@ -107,6 +122,11 @@ def main(argv=None) -> list:
     save_png(figure, args.out)
     print(args.out)
     return drawn
+
+
+def main(argv=None) -> list:
+    """``visualize(argv)``; a user's mistake exits 2 in one line."""
+    return run(visualize, argv, prog=TOOL)
 
 
 if __name__ == '__main__':

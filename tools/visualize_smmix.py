@@ -19,25 +19,18 @@ ratios 0.25..0.75). Outlines: cyan = the target's min (destination) window,
 green = the partner's max (source) window and the pasted box.
 """
 import argparse
-import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
-from mmengine.logging import MMLogger
-from mmengine.registry import init_default_scope
-from mmengine.runner import set_random_seed
+from mmsmmix_cli import add_debug_arg, prog_name, run
 
-import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
-from mmsmmix.benchmarks.smmix_pairs import (SMMixPairs, draw_smmix_pairs,
-                                            find_smmix)
-from mmsmmix.models import build_config_model
-from mmsmmix.models.probes import build_attention_probe
-from mmsmmix.utils import CheckpointFileError, CheckpointMismatchError
-from mmsmmix.visualization import save_png
+#: The tool's name in usage and messages (a console script says its own)
+TOOL = 'tools/visualize_smmix.py'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    """The arguments (nothing heavy is imported before they are read)."""
+    from mmengine.config import DictAction  # imports no torch
     parser = argparse.ArgumentParser(
+        prog=prog_name(TOOL),
         description='Draw SMMix pairs of the training set')
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
@@ -61,32 +54,47 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override config settings, key=value')
-    return parser.parse_args(argv)
-
-
-def main(argv=None) -> SMMixPairs:
-    """Draw the pairs and save the PNG (its path is printed)."""
-    args = parse_args(argv)
+    add_debug_arg(parser)
+    args = parser.parse_args(argv)
     if args.num < 1:
-        raise SystemExit('--num must be >= 1')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        parser.error('--num must be >= 1')
+    return args
+
+
+def visualize(argv=None):
+    """Draw the pairs and save the PNG (its path is printed).
+
+    Returns:
+        SMMixPairs: What was drawn.
+    """
+    args = parse_args(argv)
+    import os
+    import os.path as osp
+
+    from mmengine.logging import MMLogger
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import set_random_seed
+
+    import mmsmmix  # noqa: F401  (registers modules, safe checkpoint loader)
+    from mmsmmix.benchmarks.smmix_pairs import draw_smmix_pairs, find_smmix
+    from mmsmmix.models import build_config_model
+    from mmsmmix.models.probes import build_attention_probe
+    from mmsmmix.utils import UserError
+    from mmsmmix.utils.runner_args import read_config
+    from mmsmmix.visualization import save_png
+    cfg = read_config(args.config, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     # the 'current' logger: keeps init_weights' per-parameter report quiet
     if not MMLogger.check_instance_created('visualize_smmix'):
         MMLogger.get_instance('visualize_smmix', log_level='WARNING')
     set_random_seed(args.seed)
-    try:
-        model = build_config_model(cfg, args.checkpoint)
-    except (CheckpointFileError, CheckpointMismatchError,
-            FileNotFoundError) as err:
-        raise SystemExit(f'tools/visualize_smmix.py: {err}') from err
+    # a checkpoint that is not one, or does not fit: its UserError
+    model = build_config_model(cfg, args.checkpoint)
     try:
         build_attention_probe(getattr(model, 'backbone', None))
     except TypeError as err:
-        raise SystemExit(f'{args.config}: this model cannot be drawn with '
-                         f'SMMix: {err}') from err
+        raise UserError(f'{args.config}: this model cannot be drawn with '
+                        f'SMMix: {err}') from err
     model.eval()
     if not find_smmix(model)[1]:
         print(f'{type(model).__name__} has no SMMix augment in '
@@ -97,12 +105,21 @@ def main(argv=None) -> SMMixPairs:
         pairs = draw_smmix_pairs(
             model, cfg, args.num, args.seed, args.region_size, args.images,
             title=f'SMMix pairs of {osp.basename(args.config)} ({ckpt}): ')
+    except UserError:
+        raise  # a dataset path
     except (ValueError, FileNotFoundError) as err:
-        raise SystemExit(str(err)) from err
+        # a region size training never draws, too few or missing images,
+        # no training set
+        raise UserError(str(err)) from err
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     save_png(pairs.figure, args.out)
     print(args.out)
     return pairs
+
+
+def main(argv=None):
+    """``visualize(argv)``; a user's mistake exits 2 in one line."""
+    return run(visualize, argv, prog=TOOL)
 
 
 if __name__ == '__main__':

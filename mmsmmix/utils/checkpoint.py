@@ -50,7 +50,14 @@ class CheckpointFileError(UserError, ValueError):
     """A file given as a checkpoint is empty, truncated or not one."""
 
 
-CONVERTER = 'tools/model_converters/smmix2mmsmmix.py'
+class CheckpointNotFoundError(UserError, FileNotFoundError):
+    """A checkpoint path names no file."""
+
+
+#: The converter of official SMMix releases, as installed (console script;
+#: tools/model_converters/smmix2mmsmmix.py in a clone, mim run mmsmmix
+#: smmix2mmsmmix with OpenMIM).
+CONVERTER = 'mmsmmix-convert smmix'
 # The key of the first block of each official SMMix model (``model`` of a
 # release file): architecture -> key.
 OFFICIAL_KEYS = {
@@ -66,8 +73,7 @@ def official_release_hint(filename: str, checkpoint) -> str:
     if isinstance(model, dict) and any(
             k in model for k in OFFICIAL_KEYS.values()):
         return (f'{filename} is an official SMMix release checkpoint; '
-                f'convert it first: python {CONVERTER} {filename} '
-                'converted.pth')
+                f'convert it first: {CONVERTER} {filename} converted.pth')
     return ''
 
 
@@ -104,6 +110,13 @@ def _check_checkpoint_file(filename: str) -> None:
             f'{head!r}; expected a file written by torch.save)')
 
 
+def check_checkpoint_file(filename: str) -> None:
+    """Load the checkpoint ``filename`` once, to refuse a missing, damaged
+    or unconverted one (:func:`load_local_checkpoint`'s errors) before a
+    tool builds anything."""
+    load_local_checkpoint(filename, map_location='cpu')
+
+
 @CheckpointLoader.register_scheme(prefixes='', force=True)
 def load_local_checkpoint(filename: str, map_location=None) -> dict:
     """mmengine's local-file loader with ``weights_only=True`` kept on.
@@ -123,7 +136,9 @@ def load_local_checkpoint(filename: str, map_location=None) -> dict:
     """
     filename = os.path.expanduser(filename)
     if not os.path.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
+        raise CheckpointNotFoundError(
+            f'checkpoint {filename} not found (looked for '
+            f'{os.path.abspath(filename)})')
     _check_checkpoint_file(filename)
     try:
         with torch.serialization.safe_globals(SAFE_GLOBALS):

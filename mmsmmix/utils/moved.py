@@ -39,6 +39,12 @@ MOVED_NAMES = {
     'mmsmmix.datasets': {
         'Corrupt': 'mmsmmix.evaluation.robustness'
     },
+    'mmsmmix.evaluation.robustness': {
+        'add_robustness_args': 'mmsmmix_cli'
+    },
+    'mmsmmix.utils.runner_args': {
+        'add_runner_args': 'mmsmmix_cli'
+    },
     'mmsmmix.models.classifiers': {
         'CompiledForward': 'mmsmmix.engine',
         'compile_forwards': 'mmsmmix.engine'

@@ -1,50 +1,52 @@
-"""Command-line options shared by tools/train.py and tools/test.py."""
+"""What tools/train.py and tools/test.py do with their shared options
+(``mmsmmix_cli.add_runner_args`` defines them)."""
 import argparse
 import os
 import os.path as osp
+from typing import Optional
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from .data_paths import check_data_paths
 from .dist import init_cpu_processes
+from .errors import UserError
+from .preflight import preflight
 
 
-def add_runner_args(parser: argparse.ArgumentParser) -> None:
-    """Add --work-dir, --cfg-options, --launcher and --local-rank."""
-    parser.add_argument(
-        '--work-dir',
-        help='where to save logs and checkpoints (default: '
-        'work_dirs/<config name>)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value (e.g. '
-        'train_cfg.max_epochs=1 train_dataloader.batch_size=32)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+class ConfigFileError(UserError, FileNotFoundError):
+    """The config file given does not exist."""
+
+
+def read_config(name: str, cfg_options: Optional[dict] = None) -> Config:
+    """The config ``name`` (a path or ``PACKAGE::path``) with the
+    command line's ``cfg_options`` merged, checked before anything is built
+    or printed (:func:`~mmsmmix.utils.preflight.preflight`).
+
+    Raises:
+        ConfigFileError: No such file.
+        ConfigError: A type not registered, an option key the config does
+            not have, a value of the wrong type, evaluation on the training
+            files.
+    """
+    from mmsmmix.registry import resolve_config
+    path = resolve_config(name)
+    if not osp.isfile(path):
+        raise ConfigFileError(f'config file {name!r} not found (looked for '
+                              f'{osp.abspath(path)})')
+    cfg = Config.fromfile(path)
+    preflight(cfg, cfg_options)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
 
 
 def load_config(args: argparse.Namespace, dataloaders=()) -> Config:
-    """Read ``args.config`` and apply the options of ``add_runner_args``.
-
-    The config's path and the datasets of ``dataloaders`` (top-level keys)
-    are checked first: ``FileNotFoundError`` (``DataPathError`` for a
-    dataset) carries a one-line message for the tool to print.
-    """
+    """Read ``args.config`` (:func:`read_config`) and apply the options of
+    ``mmsmmix_cli.add_runner_args``; the datasets of ``dataloaders``
+    (top-level keys) are checked too (``DataPathError``)."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(
-            f'config file {args.config!r} not found (looked for '
-            f'{osp.abspath(args.config)})')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = read_config(args.config, args.cfg_options)
     check_data_paths(cfg, dataloaders)
     cfg.launcher = args.launcher
     if args.launcher in ('pytorch', 'slurm') and not torch.cuda.is_available():
@@ -53,7 +55,7 @@ def load_config(args: argparse.Namespace, dataloaders=()) -> Config:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+                                osp.splitext(osp.basename(cfg.filename))[0])
     return cfg
 
 
@@ -89,3 +91,9 @@ def amp_cfg(cfg: Config, cuda: bool = None) -> str:
         cfg.optim_wrapper.type = 'BFloat16AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('enabled', 'auto')
     return cfg.optim_wrapper.type
+
+
+def __getattr__(name):
+    # add_runner_args moved to mmsmmix_cli (deprecated alias)
+    from .moved import moved_attribute
+    return moved_attribute(__name__, name)

@@ -281,8 +281,8 @@ def test_tool_occlusion_end_to_end(fmnist_root, tmp_path):
 
 
 def test_tool_rejects_bad_options(tmp_path):
-    from mmsmmix.evaluation.robustness import (add_robustness_args,
-                                               check_robustness_args)
+    from mmsmmix.evaluation.robustness import check_robustness_args
+    from mmsmmix_cli import add_robustness_args
     parser = argparse.ArgumentParser()
     parser.add_argument('--out')
     add_robustness_args(parser)

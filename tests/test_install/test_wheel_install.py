@@ -21,6 +21,7 @@ import os.path as osp
 import re
 import subprocess
 import sys
+import tarfile
 import zipfile
 
 import pytest
@@ -29,8 +30,9 @@ from mmpretrain.registry import MODELS
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+import mmsmmix
 from mmsmmix.utils import free_port, load_local_checkpoint
-from tests.helpers import FMNIST_CONFIGS, REPO_ROOT
+from tests.helpers import FMNIST_CONFIGS, REPO_ROOT, load_tool
 
 pytestmark = pytest.mark.slow
 
@@ -195,8 +197,15 @@ def test_the_wheel_carries_configs_tools_and_model_index(wheelhouse):
                  'mmsmmix/utils/runner_args.py',
                  'mmsmmix/.mim/tools/dist_train.sh',
                  'mmsmmix/.mim/tools/slurm_train.sh',
-                 'mmsmmix/.mim/tools/misc/launch_env.sh'):
+                 'mmsmmix/.mim/tools/misc/launch_env.sh',
+                 'mmsmmix_cli/commands.py'):
         assert path in files, path
+    (entry_points, ) = [f for f in files
+                        if f.endswith('.dist-info/entry_points.txt')]
+    scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
+    for name in ('train', 'test', 'convert', 'compare'):
+        assert re.search(rf'^mmsmmix-{name} = mmsmmix_cli\.', scripts,
+                         re.M), scripts
     assert not any('__pycache__' in f for f in files)
     # What pip is told: no torch, torchvision, mmcv or exact pins.
     requires = wheel_requires(wheel)
@@ -229,6 +238,14 @@ def test_offline_install_changes_nothing_of_torch(user_env):
                 cwd=user_env['root'], env=clean_env())
     assert re.search(r'^imported (\S+)$', where, re.M).group(1) == osp.join(
         user_env['site'], 'mmsmmix', '__init__.py')
+    # The console script (setup.py's entry point) runs the installed
+    # .mim/tools/train.py, with no venv on PATH.
+    output = run([osp.join(user_env['venv'], 'bin', 'mmsmmix-train'),
+                  '--help'], cwd=user_env['root'],
+                 env=clean_env(PATH='/usr/bin:/bin'))
+    usage = output.split('\n\n')[0]
+    assert usage.startswith('usage: ') and re.search(r'\sconfig\b', usage), \
+        output
 
 
 def _same_model_as_the_base(work_dir):
@@ -279,35 +296,39 @@ def pinned_versions() -> dict:
     return pins
 
 
+# openmim 0.3.9 requires opendatalab; opendatalab 0.0.10 requires openxlab,
+# which pins setuptools 60, requests 2.28 and rich 13.4 (torch 2.14 needs
+# setuptools >= 77), so the last release without openxlab is installed.
+MIM = ('openmim==0.3.9', 'opendatalab==0.0.9')
+
+
 @pytest.fixture(scope='module')
 def mim(user_env, tmp_path_factory):
-    """openmim, without the dependencies that would break the environment
-    (opendatalab -> openxlab pins setuptools 60, requests 2.28, rich 13.4),
-    none of which `mim train`/`mim test` import; everything installed at
+    """openmim with every dependency it declares (so that `pip check`
+    passes), as docs/get_started/install.md says; everything installed at
     the version pinned in requirements/constraints.txt."""
     python = user_env['python']
-    reports = tmp_path_factory.mktemp('mim')
-    for i, packages in enumerate(
-            (['--no-deps', 'openmim'],
-             ['click', 'colorama', 'pandas', 'requests', 'tabulate'])):
-        report = str(reports / f'{i}.json')
-        run([python, '-m', 'pip', 'install', '-q', '-c', CONSTRAINTS,
-             '--report', report, *packages])
-        with open(report) as f:
-            installed = {
-                canonicalize_name(item['metadata']['name']):
-                item['metadata']['version']
-                for item in json.load(f)['install']
-            }
-        pins = pinned_versions()
-        unpinned = {n: v for n, v in installed.items() if pins.get(n) != v}
-        assert not unpinned, f'not pinned in {CONSTRAINTS}: {unpinned}'
+    report = str(tmp_path_factory.mktemp('mim') / 'report.json')
+    run([python, '-m', 'pip', 'install', '-q', '-c', CONSTRAINTS,
+         '--report', report, *MIM])
+    with open(report) as f:
+        installed = {
+            canonicalize_name(item['metadata']['name']):
+            item['metadata']['version']
+            for item in json.load(f)['install']
+        }
+    pins = pinned_versions()
+    unpinned = {n: v for n, v in installed.items() if pins.get(n) != v}
+    assert not unpinned, f'not pinned in {CONSTRAINTS}: {unpinned}'
     return osp.join(user_env['venv'], 'bin', 'mim')
 
 
 def test_mim_train_and_test(user_env, mim, fmnist_root, tmp_path):
-    (tmp_path / 'mine.py').write_text(USER_CONFIG)
     env = clean_env()
+    # openmim's own requirements are met, and nothing of the stack broken
+    assert 'No broken requirements found' in run(
+        [user_env['python'], '-m', 'pip', 'check'], env=env)
+    (tmp_path / 'mine.py').write_text(USER_CONFIG)
     output = run([mim, 'train', 'mmsmmix', 'mine.py', '--work-dir', 'w'],
                  cwd=tmp_path, env=env)
     assert re.search(r'Training command is \S+python\S* \S+/mmsmmix/\.mim/'
@@ -361,18 +382,30 @@ def test_dense_environment_needs_no_change(wheelhouse):
     run([sys.executable, '-m', 'pip', 'check'], env=clean_env())
 
 
-def test_a_wheel_built_from_the_sdist_is_the_same(wheelhouse, tmp_path):
-    """The sdist carries .mim (MANIFEST.in), and setup.py keeps it when
-    building from the sdist, where configs/ and tools/ are absent."""
+@pytest.mark.parametrize('where', ['relative', 'absolute'])
+def test_a_wheel_built_from_the_sdist_is_the_same(wheelhouse, tmp_path,
+                                                  monkeypatch, where):
+    """``make dist``: ``wheelhouse.py DEST --wheel-only --sdist``, run from
+    a directory other than the checkout, into a relative or an absolute
+    DEST, writes there the sdist and the wheel built from it, and nothing
+    else there or in the working directory. The sdist carries .mim
+    (MANIFEST.in), and setup.py keeps it when building from the sdist,
+    where configs/ and tools/ are absent."""
     dest, _, _ = wheelhouse
     (direct, ) = glob.glob(osp.join(dest, 'mmsmmix-*.whl'))
-    run([
-        sys.executable,
-        osp.join(REPO_ROOT, 'tools', 'misc', 'wheelhouse.py'),
-        str(tmp_path), '--wheel-only', '--sdist'
-    ])
-    (sdist, ) = glob.glob(str(tmp_path / 'mmsmmix-*.tar.gz'))
-    (rebuilt, ) = glob.glob(str(tmp_path / 'mmsmmix-*.whl'))
+    cwd = tmp_path / 'cwd'
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    out = cwd / 'out' / 'dist' if where == 'relative' else tmp_path / 'dist'
+    arg = osp.join('out', 'dist') if where == 'relative' else str(out)
+    tool = load_tool('tools/misc/wheelhouse.py')
+    assert tool.main([arg, '--wheel-only', '--sdist']) == {}
+    version = mmsmmix.__version__
+    assert sorted(os.listdir(out)) == [
+        f'mmsmmix-{version}-py3-none-any.whl', f'mmsmmix-{version}.tar.gz']
+    # nothing else in the working directory
+    assert os.listdir(cwd) == (['out'] if where == 'relative' else [])
+    rebuilt = str(out / f'mmsmmix-{version}-py3-none-any.whl')
 
     def names(wheel):
         return {n for n in zipfile.ZipFile(wheel).namelist()
@@ -380,3 +413,7 @@ def test_a_wheel_built_from_the_sdist_is_the_same(wheelhouse, tmp_path):
 
     assert names(rebuilt) == names(direct)
     assert f'mmsmmix/.mim/configs/{SMMIX_BASE}' in names(rebuilt)
+    with tarfile.open(str(out / f'mmsmmix-{version}.tar.gz')) as sdist:
+        members = sdist.getnames()
+    assert (f'mmsmmix-{version}/mmsmmix/.mim/configs/{SMMIX_BASE}'
+            in members)

@@ -4,10 +4,15 @@ writes the table and chart (every method's config trains through the
 Runner in test_mixing_train.py); a second call resumes without
 retraining; a suite of the user's own on another dataset; 2 processes per
 run; --collect of runs trained by tools/train.py; the summary maths against
-hand computations; the mixing-op timer leaves the model's forwards out."""
+hand computations; the mixing-op timer leaves the model's forwards out; the
+coordinator's messages (a failed run's error line, a resumed run's epoch,
+the keys of a changed setting, a misspelt method, the timing warm-up) and
+--print-commands lines that tools/train.py parses back exactly."""
 import json
 import os
 import os.path as osp
+import re
+import shlex
 import subprocess
 import sys
 import time
@@ -20,13 +25,18 @@ from PIL import Image
 
 import mmsmmix  # noqa: F401
 from mmsmmix.benchmarks import timing
-from mmsmmix.benchmarks.comparison import (METHODS, Launch, cfg_options,
-                                           check_methods, identify, load_suite,
+from mmsmmix.benchmarks.comparison import (METHODS, ComparisonError, Launch,
+                                           Run, SettingChanged, cfg_options,
+                                           check_methods, command_options,
+                                           describe, failure, identify,
+                                           last_error, load_plan, load_suite,
                                            make_plan, markdown_table,
-                                           summarise, verdict)
+                                           resume_point, setting_changes,
+                                           summarise, train_all, verdict)
+from mmsmmix.benchmarks.comparison.workers import LaunchCommand
 from mmsmmix.benchmarks.timing import build_model, mixing_op_seconds
 from mmsmmix.datasets import first_training_batch
-from tests.helpers import REPO_ROOT, refused
+from tests.helpers import REPO_ROOT, load_tool, refused
 from tests.tool_process import run_tool_process, start_tool_process
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'benchmark', 'compare_mixing.py')
@@ -72,6 +82,11 @@ def test_quick_trains_and_writes_table_and_chart(quick):
                for r in rows)
     assert 'Fashion-MNIST, ViT-mini, patch 4 (7x7 tokens): the first 128 ' \
         'training images, 1 epoch, seed 0;' in table
+    # the quick setting's timing: 2 rounds after 1 warm-up round
+    assert 'step time: mean of 2 round-robin steps of batch 64 at ' in table
+    assert 'thread(s), after 1 warm-up step of each method.' in table
+    assert 'timing 4 training steps and their mixing ops: 1 warm-up + 2 ' \
+        'measured rounds' in output
     with Image.open(osp.join(work_dir, 'comparison.png')) as png:
         assert min(png.size) > 300
 
@@ -92,7 +107,8 @@ def test_second_call_resumes_without_retraining(quick, capsys):
     # another setting in the same work dir is refused, naming what differs
     code, output = refused(TOOL, '--quick', '--epochs', '2', '--work-dir',
                            work_dir, capsys=capsys)
-    assert code == 1 and 'another setting: epochs 1 there, 2 now' in output
+    assert code == 2 and 'another setting: epochs: 1 there, 2 now. Give ' \
+        'another --work-dir' in output
 
 
 @pytest.mark.slow
@@ -102,20 +118,25 @@ def test_adding_a_seed_trains_only_that_seed(quick):
                          '2', '--work-dir', work_dir)
     assert '2 of 4 runs already finished; training 2' in output
     assert 'started cutmix/seed1' in output and 'seed0' not in output
+    assert 'resumed' not in output
     assert '| SMMix | 2 |' in output
 
 
 def _refused(*args, capsys) -> str:
-    """The tool's message when it refuses ``args`` (in this process: the
-    errors come before any work)."""
+    """The tool's one-line message when it refuses ``args`` (in this
+    process: the errors come before any work), exit status 2."""
     code, message = refused(TOOL, *args, capsys=capsys)
-    assert code != 0
+    assert code == 2
+    if 'usage:' not in message:  # argparse's own errors: usage first
+        assert message.count('\n') == 1 and message.startswith(
+            'tools/benchmark/compare_mixing.py: '), message
     return message
 
 
 def test_bad_options_are_named(fmnist_root, tmp_path, capsys):
-    assert "unknown methods ['saliencymix']" in _refused(
-        '--quick', '--methods', 'cutmix,saliencymix', capsys=capsys)
+    assert "--methods: unknown method 'saliencymix': suite 'fashion_mnist' " \
+        'has nomix, mixup,' in _refused('--quick', '--methods',
+                                        'cutmix,saliencymix', capsys=capsys)
     assert "--suite: no suite '/nonexistent'" in _refused(
         '--quick', '--suite', '/nonexistent', capsys=capsys)
     assert "--setting: suite 'fashion_mnist' has no setting 'long'" in \
@@ -267,6 +288,8 @@ def test_locked_work_dir_and_no_orphans_after_kill_9(fmnist_root, tmp_path):
 
     _, output = _compare(*args)
     assert '0 of 1 runs already finished; training 1' in output
+    assert re.search(r'resumed smmix/seed0 from epoch [12]\b', output)
+    assert 'started smmix' not in output
     log = open(osp.join(run_dir, 'run.log')).read()
     assert 'resumed' in log.lower() or 'load checkpoint' in log.lower()
     assert osp.isfile(osp.join(run_dir, 'result.json'))
@@ -327,7 +350,7 @@ def test_a_suite_of_ones_own_on_another_dataset(squares_root, tmp_path,
     code, output = refused(TOOL, '--suite', str(path), '--cfg-options',
                            *root, '--train-images', '300', '--work-dir',
                            work_dir, capsys=capsys)
-    assert code == 1 and '--train-images 300: the training set has 256 ' \
+    assert code == 2 and '--train-images 300: the training set has 256 ' \
         'images' in output
     _, output = _compare('--suite', str(path), '--cfg-options', *root,
                          '--work-dir', work_dir)
@@ -427,7 +450,7 @@ def test_collect_gives_the_table_of_own_runs(quick, tmp_path, capsys):
     code, output = refused(TOOL, '--quick', '--methods', 'smmix',
                            '--collect', trained, '--work-dir', work_dir,
                            capsys=capsys)
-    assert code == 1 and 'smmix/seed0 already has a result' in output
+    assert code == 2 and 'smmix/seed0 already has a result' in output
     assert '(from this comparison)' in output
 
 
@@ -591,3 +614,306 @@ def test_a_kill_while_saving_leaves_a_checkpoint_to_resume(fmnist_root,
                                 setting)
     assert result['iters'] == 4 * 2  # 128 images / 64, resumed from epoch 2
     assert 'epoch_4.pth' in os.listdir(work_dir)
+
+
+# ------------------------------------------------ the coordinator's messages
+
+# A worker's log: an earlier attempt's traceback, mmengine's lines, then a
+# chained traceback whose message has a second line.
+EARLIER = ('Traceback (most recent call last):\n'
+           '  File "run.py", line 1, in <module>\n'
+           "KeyError: 'an earlier attempt'\n")
+FAILED_LOG = (
+    '12/03 10:00:00 - mmengine - INFO - Epoch(train) [1][2/2]  loss: 2.3\n'
+    'Traceback (most recent call last):\n'
+    '  File "loader.py", line 3, in load\n'
+    '    open(path)\n'
+    "FileNotFoundError: [Errno 2] No such file: 'x'\n"
+    '\n'
+    'The above exception was the direct cause of the following exception:\n'
+    '\n'
+    'Traceback (most recent call last):\n'
+    '  File "run.py", line 9, in main\n'
+    '    train()\n'
+    'ValueError: lr must be > 0, got -1\n'
+    '  (the message goes on)\n'
+    '12/03 10:00:01 - mmengine - INFO - after the error\n')
+
+
+def test_a_failed_run_shows_its_error_line(tmp_path):
+    """FAILED names the exception line of this attempt's traceback and
+    the log; a killed attempt that wrote none shows no older error."""
+    run_dir = tmp_path / 'runs' / 'smmix' / 'seed0'
+    run_dir.mkdir(parents=True)
+    log = run_dir / 'run.log'
+    log.write_text(EARLIER + FAILED_LOG)
+    start = len(EARLIER)
+    assert failure('smmix/seed0', 1, str(run_dir), start) == (
+        '  FAILED smmix/seed0 (exit 1): ValueError: lr must be > 0, got -1'
+        f'\n    log: {log}')
+    assert last_error(str(log)) == 'ValueError: lr must be > 0, got -1'
+    assert last_error(str(log), tail=len(FAILED_LOG) + 20) == \
+        'ValueError: lr must be > 0, got -1'
+    assert last_error(str(tmp_path / 'none.log')) is None
+    assert failure('smmix/seed0', -9, str(run_dir), log.stat().st_size) == (
+        '  FAILED smmix/seed0 (killed by signal 9): no error in its log'
+        f'\n    log: {log}')
+    # under torchrun: the rank's error, not torchrun's report of it
+    dist = tmp_path / 'dist.log'
+    dist.write_text(
+        'Traceback (most recent call last):\n  File "run.py", line 2\n'
+        'RuntimeError: rank 1: out of memory\n'
+        'Traceback (most recent call last):\n  File "run.py", line 5\n'
+        'torch.distributed.elastic.multiprocessing.errors.ChildFailedError:'
+        ' \n============\nrun.py FAILED\n')
+    assert last_error(str(dist)) == 'RuntimeError: rank 1: out of memory'
+
+
+class _RaisingWorker(Launch):
+    """A launcher whose worker raises at once (a bare Python: no imports)."""
+
+    def command(self, worker, job_name, cuda, threads=1):
+        return LaunchCommand([sys.executable, '-c',
+                              'raise ValueError("lr must be > 0, got -1")'])
+
+
+@pytest.mark.slow
+def test_the_coordinator_says_what_failed_and_what_resumed(tmp_path,
+                                                           capsys):
+    """Two workers that raise: the coordinator says which one starts and
+    which resumes (from the epoch its Runner loads), then each one's error
+    line and log."""
+    resumed = tmp_path / 'runs' / 'smmix' / 'seed1'
+    resumed.mkdir(parents=True)
+    (resumed / 'last_checkpoint').write_text(str(resumed / 'epoch_2.pth'))
+    runs = [Run('smmix', 0), Run('smmix', 1)]
+    failed = train_all(dict(device='cpu', setting=dict(epochs=4)), runs,
+                       str(tmp_path), 2, 1, _RaisingWorker())
+    out = capsys.readouterr().out
+    assert sorted(failed) == runs
+    assert '  started smmix/seed0\n' in out
+    assert '  resumed smmix/seed1 from epoch 2\n' in out
+    for seed in (0, 1):
+        log = tmp_path / 'runs' / 'smmix' / f'seed{seed}' / 'run.log'
+        assert f'  FAILED smmix/seed{seed} (exit 1): ValueError: lr must be ' \
+            f'> 0, got -1\n    log: {log}\n' in out
+
+
+def test_resume_point(tmp_path):
+    """Where the Runner resumes: the checkpoint last_checkpoint names."""
+    assert resume_point(str(tmp_path)) is None
+    marker = tmp_path / 'last_checkpoint'
+    marker.write_text('/trained/elsewhere/epoch_3.pth\n')
+    assert resume_point(str(tmp_path)) == 'epoch 3'
+    marker.write_text(str(tmp_path / 'iter_5000.pth'))
+    assert resume_point(str(tmp_path)) == 'iteration 5000'
+
+
+def test_a_changed_setting_names_only_the_changed_keys(tmp_path):
+    suite = load_suite('fashion_mnist')
+    options = {'optim_wrapper.optimizer.betas': (0.9, 0.99),
+               'train_dataloader.batch_size': 32,
+               'data_preprocessor.mean': [72.9]}
+
+    def plan(options, **overrides):
+        return make_plan(suite, ['cutmix', 'smmix'],
+                         suite.setting('quick', options, **overrides),
+                         device='cpu')
+
+    work_dir = str(tmp_path)
+    load_plan(work_dir, plan(options))
+    # the same setting (its tuple read back as a list), more seeds: resumed
+    assert load_plan(work_dir, plan(options, seeds=3))['setting']['seeds'] \
+        == 3
+    changed = {'optim_wrapper.optimizer.betas': (0.9, 0.99),
+               'train_dataloader.batch_size': 16,
+               'model.backbone.drop_path_rate': 0.1}
+    with pytest.raises(SettingChanged) as err:
+        load_plan(work_dir, plan(changed, epochs=2))
+    changes = [
+        'cfg_options.data_preprocessor.mean: [72.9] there, unset now',
+        'cfg_options.model.backbone.drop_path_rate: unset there, 0.1 now',
+        'cfg_options.train_dataloader.batch_size: 32 there, 16 now',
+        'epochs: 1 there, 2 now']
+    assert str(err.value) == (
+        f"{work_dir} holds a comparison with another setting: "
+        f"{'; '.join(changes)}. Give another --work-dir for this one, or "
+        'the options of that one (only --seeds and --methods may change)')
+    other = plan(options)
+    other['device'] = 'cuda'
+    other['configs']['smmix'] = '/elsewhere/smmix.py'
+    assert setting_changes(plan(options), other) == [
+        "device: 'cpu' there, 'cuda' now",
+        f"config of smmix: {suite.methods['smmix'].config} there, "
+        '/elsewhere/smmix.py now']
+
+
+def test_a_changed_setting_is_one_line_exit_2(fmnist_root, tmp_path,
+                                              capsys):
+    """--print-commands plans the comparison (and trains nothing); the
+    same work dir with other epochs is refused in one line, exit 2."""
+    args = ['--quick', '--methods', 'cutmix', '--work-dir', str(tmp_path)]
+    assert load_tool(TOOL).main(args + ['--print-commands']) == 0
+    message = _refused(*args, '--epochs', '3', capsys=capsys)
+    assert 'another setting: epochs: 1 there, 3 now. Give another ' \
+        '--work-dir' in message and len(message) < 400 + len(str(tmp_path))
+
+
+def test_a_misspelt_method_names_the_close_one(capsys):
+    message = _refused('--quick', '--methods', 'cutmix,smmx', capsys=capsys)
+    assert message.startswith(
+        "tools/benchmark/compare_mixing.py: --methods: unknown method 'smmx': "
+        "suite 'fashion_mnist' has nomix, mixup, cutmix, mixup_cutmix, "
+        'resizemix, fmix, transmix, mixpro, smmix, smmix_dm, rankmixup; did '
+        "you mean 'smmix'?")
+    message = _refused('--quick', '--methods', 'qqq', capsys=capsys)
+    assert "unknown method 'qqq'" in message and 'did you mean' not in message
+    with pytest.raises(ComparisonError, match="'smmix'.*'fmix'"):
+        check_methods(['smmx', 'fmixx'], load_suite('fashion_mnist'))
+
+
+def test_the_timing_warmup_scales_and_is_stated():
+    import dataclasses
+    suite = load_suite('fashion_mnist')
+    assert suite.setting('default')['timing_warmup'] == 2  # the suite's
+    assert suite.setting('default', timing_warmup=0)['timing_warmup'] == 0
+    own = dataclasses.replace(suite, settings=dict(default=dict(
+        timing_rounds=50)))
+    assert own.setting('default')['timing_warmup'] == 5  # a tenth
+    assert own.setting('default', timing_rounds=5)['timing_warmup'] == 1
+    assert own.setting('default', timing_rounds=0)['timing_warmup'] == 0
+    plan = make_plan(own, ['cutmix'], own.setting('default'), device='cpu',
+                     machine='a CPU', date='2026-12-03')
+    _, _, where = describe(plan, {0}, dict(batch_size=64, threads=2,
+                                           rounds=50, warmup=5))
+    assert where == ('2026-12-03; a CPU; device cpu; step time: mean of 50 '
+                     'round-robin steps of batch 64 at 2 thread(s), after 5 '
+                     'warm-up steps of each method')
+    _, _, where = describe(plan, {0}, dict(batch_size=64, threads=2,
+                                           rounds=1, warmup=1))
+    assert where.endswith('mean of 1 round-robin step of batch 64 at 2 '
+                          'thread(s), after 1 warm-up step of each method')
+
+
+def test_timing_options_are_checked(capsys):
+    assert '--timing-warmup must be >= 0' in _refused(
+        '--quick', '--timing-warmup', '-1', capsys=capsys)
+    assert '--timing-rounds must be >= 1' in _refused(
+        '--quick', '--timing-rounds', '0', capsys=capsys)
+
+
+def test_suite_files_take_package_config_names(tmp_path):
+    """``mmsmmix::`` and ``mmpretrain::`` names, in .py and YAML suites,
+    are the files mmengine's config loader finds for them."""
+    import mmpretrain
+    ours = 'mmsmmix::fashion_mnist/vit-mini-p7_cutmix_1xb64_fmnist.py'
+    theirs = 'mmpretrain::resnet/resnet18_8xb32_in1k.py'
+    (tmp_path / 'names.py').write_text(
+        'dataset = "x"\nmodel = "y"\n'
+        f'methods = dict(cutmix={ours!r}, mine=dict(config={theirs!r}, '
+        'label="ResNet-18"))\nsettings = dict(default=dict())\n')
+    (tmp_path / 'names.yaml').write_text(
+        f'dataset: x\nmodel: y\nmethods:\n  cutmix: "{ours}"\n'
+        f'  mine: {{config: "{theirs}", label: ResNet-18}}\n'
+        'settings: {default: {}}\n')
+    for name in ('names.py', 'names.yaml'):
+        suite = load_suite(str(tmp_path / name))
+        assert osp.samefile(suite.methods['cutmix'].config, osp.join(
+            REPO_ROOT, 'configs', 'fashion_mnist',
+            'vit-mini-p7_cutmix_1xb64_fmnist.py'))
+        assert osp.samefile(suite.methods['mine'].config, osp.join(
+            osp.dirname(mmpretrain.__file__), '.mim', 'configs', 'resnet',
+            'resnet18_8xb32_in1k.py'))
+    (tmp_path / 'bad.py').write_text(
+        'dataset = "x"\nmodel = "y"\nmethods = dict(cutmix='
+        '"mmsmmix::fashion_mnist/nope.py")\nsettings = dict(default={})\n')
+    with pytest.raises(FileNotFoundError, match="the config of method "
+                       "'cutmix' is not found: 'mmsmmix::fashion_mnist/"
+                       "nope.py'"):
+        load_suite(str(tmp_path / 'bad.py'))
+
+
+def _nested(options: dict) -> dict:
+    """Dotted keys as nested dicts, dict values merged key by key (as
+    ``Config.merge_from_dict`` applies them)."""
+    tree = {}
+    for key, value in options.items():
+        *parents, leaf = key.split('.')
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        if isinstance(value, dict):
+            value = _nested(value)
+            for sub, item in value.items():
+                node.setdefault(leaf, {})[sub] = item
+        else:
+            node[leaf] = value
+    return tree
+
+
+SUITE_OPTIONS = {
+    'model.backbone.patch_size': 4,
+    'optim_wrapper.optimizer': {'lr': 0.001, 'betas': (0.9, 0.99)},
+    'data_preprocessor.mean': [72.94],
+    'custom_imports.imports': ['mmsmmix'],
+    'env_cfg': {'cudnn_benchmark': False, 'mp_cfg': {
+        'opencv_num_threads': 0}},
+}
+
+
+def test_printed_commands_run_as_printed(fmnist_root, tmp_path, capsys):
+    """Every --print-commands line of a suite whose cfg_options hold dicts,
+    lists and tuples, split as a shell splits it and parsed by
+    tools/train.py's own parser, gives back exactly the run's overrides:
+    the suite's cfg_options, the command line's, and the comparison's."""
+    suite_file = tmp_path / 'opts.py'
+    suite_file.write_text(
+        'dataset = "Fashion-MNIST"\nmodel = "ViT"\nmethods = dict(\n'
+        "    cutmix='mmsmmix::fashion_mnist/vit-mini-p7_cutmix_1xb64_fmnist"
+        ".py',\n"
+        "    smmix='mmsmmix::fashion_mnist/vit-mini-p7_smmix_1xb64_fmnist"
+        ".py')\n"
+        f'cfg_options = {SUITE_OPTIONS!r}\n'
+        'settings = dict(default=dict(epochs=1, seeds=2, train_images=128))'
+        '\n')
+    work_dir = str(tmp_path / 'cmp')
+    tool = load_tool(TOOL)
+    capsys.readouterr()
+    assert tool.main(['--suite', str(suite_file), '--print-commands',
+                      '--work-dir', work_dir, '--cfg-options',
+                      'train_dataloader.batch_size=32']) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4
+    setting = load_suite(str(suite_file)).setting(
+        'default', {'train_dataloader.batch_size': 32})
+    train = load_tool('tools/train.py')
+    seen = set()
+    for line in lines:
+        argv = shlex.split(line)
+        assert argv[:2] == ['python', osp.join(REPO_ROOT, 'tools',
+                                               'train.py')]
+        args = train.parse_args(argv[2:])
+        method, seed = osp.relpath(args.work_dir, work_dir).split(os.sep)[1:]
+        seen.add((method, seed))
+        expected = cfg_options(setting, int(seed[len('seed'):]), 1)
+        got = _nested(args.cfg_options)
+        assert got == _nested(expected)
+        assert {k: v for k, v in got.items() if k in (
+            'optim_wrapper', 'data_preprocessor', 'custom_imports',
+            'env_cfg')} == _nested(
+                {k: v for k, v in SUITE_OPTIONS.items()
+                 if not k.startswith('model.')})
+        assert got['model']['backbone']['patch_size'] == 4
+        assert isinstance(got['optim_wrapper']['optimizer']['betas'], tuple)
+        assert args.config.endswith(f'vit-mini-p7_{method}_1xb64_fmnist.py')
+    assert seen == {(m, f'seed{s}') for m in ('cutmix', 'smmix')
+                    for s in (0, 1)}
+
+
+def test_options_a_command_line_cannot_give_are_refused():
+    assert command_options({'a': {'b': [1, (2, 3)], 'c': None}, 'd': ''}) \
+        == ['a.b=[1,(2,3)]', 'a.c=None', 'd=']
+    for value in ('x,y', 'two words', '1', [dict(type='X')], {}):
+        with pytest.raises(ComparisonError, match='cannot give '
+                           r'model\.head\.x='):
+            command_options({'model.head.x': value})

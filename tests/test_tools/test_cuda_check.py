@@ -52,7 +52,15 @@ def test_check_fails_when_the_guard_lets_nan_through():
 @pytest.mark.skipif(torch.cuda.is_available(), reason='a GPU is here')
 def test_no_cuda_is_said(capsys):
     code, message = refused(TOOL, capsys=capsys)
-    assert code == 1 and 'cuda_check: no CUDA device here' in message
+    assert code == 2 and message.startswith(
+        f'{TOOL}: --device cuda: no CUDA device here (torch '), message
+    assert message.strip().endswith('use --device cpu --tiny'), message
+
+
+def test_unknown_device_is_refused(capsys):
+    code, message = refused(TOOL, '--device', 'gpu', capsys=capsys)
+    assert code == 2 and "--device gpu: use 'cuda', 'cuda:N' or 'cpu'" in \
+        message
 
 
 def test_checked_methods_are_the_suites():

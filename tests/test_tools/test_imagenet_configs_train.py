@@ -7,31 +7,15 @@ import glob
 import json
 import os.path as osp
 
-import cv2
-import numpy as np
 import pytest
 
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, write_tiny_imagenet
 from tests.tool_process import run_tool
 
 
 @pytest.fixture(scope='module')
 def tiny_imagenet(tmp_path_factory):
-    root = tmp_path_factory.mktemp('imagenet')
-    rng = np.random.default_rng(0)
-    for split, count in (('train', 4), ('val', 2)):
-        lines = []
-        for i in range(count):
-            name = f'n0000000{i}/img{i}.JPEG' if split == 'train' else \
-                f'ILSVRC2012_val_0000000{i}.JPEG'
-            path = root / split / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            image = rng.integers(0, 256, (256, 300, 3)).astype(np.uint8)
-            assert cv2.imwrite(str(path), image)
-            lines.append(f'{name} {i * 250}')
-        (root / 'meta').mkdir(exist_ok=True)
-        (root / 'meta' / f'{split}.txt').write_text('\n'.join(lines) + '\n')
-    return str(root)
+    return write_tiny_imagenet(tmp_path_factory.mktemp('imagenet'))
 
 
 @pytest.mark.slow

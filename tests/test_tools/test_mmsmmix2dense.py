@@ -94,20 +94,31 @@ def test_refuses_bad_files_and_targets(deit, pvt, tmp_path, capsys):
         (pvt[1], 'timm', 'timm has no PVT-v1'),
         (deit[1], 'mmdet-pvt', "cannot map a DeiT/ViT checkpoint to "
          "'mmdet-pvt'"),
-        (tmp_path / 'missing.pth', 'timm', 'can not be found'),
+        (tmp_path / 'missing.pth', 'timm', 'not found (looked for'),
     ]
     # The command line's main() once (its one-line refusal, nothing
     # written); the other refusals through the same package calls.
     src, target, message = cases[0]
     dst = tmp_path / f'out-{target}.pth'
-    code, out = refused(osp.join('tools', CONVERT), str(src), str(dst),
-                        '--to', target, capsys=capsys)
-    assert code == 1, out
-    assert f'mmsmmix2dense: {src} is not a PyTorch checkpoint' in out, out
+    tool = osp.join('tools', CONVERT)
+    code, out = refused(tool, str(src), str(dst), '--to', target,
+                        capsys=capsys)
+    assert code == 2, out
+    assert out.startswith(f'{tool}: {src} is not a PyTorch checkpoint'), out
+    assert len(out.strip().splitlines()) == 1, out
     assert not dst.exists()
-    code, out = refused(osp.join('tools', CONVERT), str(src), str(dst),
-                        '--to', 'mmseg', capsys=capsys)
-    assert code == 2 and "--to: invalid choice: 'mmseg'" in out, out
+    code, out = refused(tool, str(src), str(dst), '--to', 'mmseg',
+                        capsys=capsys)
+    assert code == 2 and out.strip() == (
+        f'{tool}: --to mmseg: unknown target; choose from mmseg-vit, '
+        'mmdet-pvt, timm'), out
+    # a checkpoint of a family the target does not take: named with it
+    code, out = refused(tool, pvt[1], str(dst), '--to', 'timm',
+                        capsys=capsys)
+    assert code == 2 and out.strip() == (
+        f"{tool}: {pvt[1]}: cannot map a PVT-v1 checkpoint to 'timm', "
+        'which takes DeiT/ViT backbones (timm has no PVT-v1)'), out
+    assert not dst.exists()
     for src, target, message in cases[1:]:
         with pytest.raises((CheckpointFileError, CheckpointMismatchError,
                             FileNotFoundError, ValueError)) as err:

@@ -114,8 +114,14 @@ def test_bad_inputs_are_refused(official_deit, tmp_path, capsys):
     text.write_text('DeiT-T SMMix, 73.6 top-1\n')
     code, output = refused(TOOL, str(text), str(tmp_path / 'out.pth'),
                            capsys=capsys)  # the command line's main()
-    assert code == 1 and not osp.exists(tmp_path / 'out.pth')
-    assert f'smmix2mmsmmix: {text} is not a PyTorch checkpoint' in output
+    assert code == 2 and not osp.exists(tmp_path / 'out.pth')
+    assert output.startswith(f'{TOOL}: {text} is not a PyTorch checkpoint')
+    assert len(output.strip().splitlines()) == 1, output
+    code, output = refused(TOOL, str(tmp_path / 'missing.pth'),
+                           str(tmp_path / 'out.pth'), capsys=capsys)
+    assert code == 2 and output.strip() == (
+        f"{TOOL}: checkpoint {tmp_path / 'missing.pth'} not found (looked "
+        f"for {tmp_path / 'missing.pth'})")
     code, output = refused(TOOL, str(text), capsys=capsys)
     assert code == 2 and 'the following arguments are required: dst' in \
         output

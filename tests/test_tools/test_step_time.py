@@ -104,5 +104,12 @@ def test_bad_options_are_named(capsys):
     code, err = refused(TOOL, '--rounds', '0', capsys=capsys)
     assert code == 2 and '--rounds must be >= 1' in err
     code, err = refused(TOOL, '--precision', 'fp16', capsys=capsys)
-    assert code == 2 and "--precision: choose from fp32, bf16, got 'fp16'" \
-        in err
+    assert code == 2 and err.strip() == (
+        f"{TOOL}: --precision: choose from fp32, bf16, got 'fp16'")
+    code, err = refused(TOOL, '--variants', 'cutmix,smmix,saliencymix',
+                        capsys=capsys)
+    assert code == 2 and err.strip() == (
+        f"{TOOL}: --variants: unknown ['saliencymix']; cutmix and smmix are "
+        f"needed; choose from {', '.join(VARIANTS)}")
+    code, err = refused(TOOL, '--variants', 'nomix,smmix', capsys=capsys)
+    assert code == 2 and 'cutmix and smmix are needed' in err

@@ -127,7 +127,8 @@ def test_test_tool_names_a_missing_checkpoint(tmp_path):
     output = run_tool_failing('test.py', SMMIX_CONFIG, str(missing),
                               '--work-dir', str(tmp_path), '--cfg-options',
                               *SMALL)
-    assert f'tools/test.py: {missing} can not be found.' in output
+    assert f'tools/test.py: checkpoint {missing} not found (looked for ' \
+        f'{missing})' in output
     assert 'Traceback' not in output
 
 

@@ -39,8 +39,8 @@ from mmsmmix.ops import token_to_pixel_mask, window_box
 from mmsmmix.utils import load_weights
 from mmsmmix.visualization import (PASTE_COLOR, PASTE_LINING, mixing_layout,
                                    save_png)
-from tests.helpers import FMNIST_CONFIGS, record_mixes
-from tests.tool_process import run_tool_failing, run_tool_process
+from tests.helpers import FMNIST_CONFIGS, record_mixes, refused
+from tests.tool_process import run_tool_process
 
 METHODS = ('smmix', 'mixup', 'cutmix', 'mixup-cutmix', 'resizemix', 'fmix',
            'transmix', 'mixpro', 'smmix-dm', 'rankmixup')
@@ -550,9 +550,40 @@ def test_visualize_smmix_still_works(fmnist_root, tmp_path):
 
 @pytest.mark.slow  # a tool process
 def test_tool_refuses_a_model_that_mixes_nothing(fmnist_root, tmp_path):
-    output = run_tool_failing(
-        'visualize_mixing.py', config_path('nomix'), '--out',
+    proc = run_tool_process(
+        'tools/visualize_mixing.py', config_path('nomix'), '--out',
         str(tmp_path / 'x.png'), '--cfg-options',
         f'train_dataloader.dataset.data_root={fmnist_root}')
-    assert 'mixes nothing in training' in output
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    line = proc.stderr.strip().splitlines()[-1]
+    assert line.startswith(
+        f"tools/visualize_mixing.py: {config_path('nomix')}: "), line
+    assert line.endswith('mixes nothing in training (draws need a '
+                         'MixImageClassifier with model.train_cfg.augments)')
+    assert 'Traceback' not in proc.stderr
     assert not osp.exists(tmp_path / 'x.png')
+
+
+def test_tool_refuses_bad_arguments_first(tmp_path, capsys):
+    """Argument mistakes (argparse's exit 2) and a missing config (one
+    line, exit 2) before any config is drawn."""
+    tool = 'tools/visualize_mixing.py'
+    out = str(tmp_path / 'x.png')
+    code, err = refused(tool, config_path('smmix'), '--num', '0', '--out',
+                        out, capsys=capsys)
+    assert code == 2 and '--num must be >= 1' in err
+    code, err = refused(tool, config_path('smmix'), '--checkpoint', 'a.pth',
+                        'b.pth', '--out', out, capsys=capsys)
+    assert code == 2 and '--checkpoint: 2 checkpoints for 1 configs' in err
+    code, err = refused(tool, config_path('smmix'), 'nowhere.py', '--out',
+                        out, capsys=capsys)
+    assert code == 2 and err.strip() == (
+        f"{tool}: config file 'nowhere.py' not found (looked for "
+        f"{osp.abspath('nowhere.py')})")
+    missing = tmp_path / 'epoch_9.pth'  # the second config's
+    code, err = refused(tool, config_path('smmix'), config_path('cutmix'),
+                        '--checkpoint', 'none', str(missing), '--out', out,
+                        capsys=capsys)
+    assert code == 2 and err.strip() == (
+        f'{tool}: checkpoint {missing} not found (looked for {missing})')
+    assert not osp.exists(out)

@@ -249,23 +249,48 @@ def test_tool_plain_classifier_and_gray_files(tmp_path):
     assert check_pairs(png, layout, 2, side=4) == pairs.region_size
 
 
-def test_tool_rejects_a_backbone_without_attention(tmp_path):
+def refusal(argv, capsys) -> str:
+    """The one line the tool's ``main(argv)`` refuses with (exit 2)."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        load_tool().main(argv)
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith('tools/visualize_smmix.py: '), lines
+    return lines[0]
+
+
+def test_tool_rejects_a_backbone_without_attention(tmp_path, capsys):
     config = tmp_path / 'lenet.py'
     config.write_text(
         f"_base_ = '{NOMIX_CONFIG}'\n"
         "model = dict(_delete_=True, type='ImageClassifier',"
         " backbone=dict(type='LeNet5', num_classes=10))\n")
-    with pytest.raises(SystemExit, match='LeNet5 has no readable attention'):
-        load_tool().main([str(config), '--out', str(tmp_path / 'x.png')])
+    line = refusal([str(config), '--out', str(tmp_path / 'x.png')], capsys)
+    assert f'{config}: this model cannot be drawn with SMMix: ' in line
+    assert 'LeNet5 has no readable attention' in line
 
 
 def test_tool_rejects_a_region_size_training_never_draws(
-        fmnist_root, tmp_path):
+        fmnist_root, tmp_path, capsys):
     out = str(tmp_path / 'never.png')
-    with pytest.raises(SystemExit, match=r'draws r from \[1, 2, 3\]'):
-        load_tool().main([
-            SMMIX_CONFIG, '--num', '1', '--region-size', '4', '--out', out,
-            '--cfg-options', 'train_dataloader.dataset.indices=2',
-            f'train_dataloader.dataset.data_root={fmnist_root}'
-        ])
+    line = refusal([
+        SMMIX_CONFIG, '--num', '1', '--region-size', '4', '--out', out,
+        '--cfg-options', 'train_dataloader.dataset.indices=2',
+        f'train_dataloader.dataset.data_root={fmnist_root}'
+    ], capsys)
+    assert 'draws r from [1, 2, 3]' in line
+    assert not osp.exists(out)
+
+
+def test_tool_rejects_a_missing_config_and_bad_num(tmp_path, capsys):
+    out = str(tmp_path / 'x.png')
+    line = refusal(['nowhere.py', '--out', out], capsys)
+    assert line == ("tools/visualize_smmix.py: config file 'nowhere.py' not "
+                    f"found (looked for {osp.abspath('nowhere.py')})")
+    with pytest.raises(SystemExit) as exit_:
+        load_tool().main([SMMIX_CONFIG, '--num', '0', '--out', out])
+    assert exit_.value.code == 2
+    assert '--num must be >= 1' in capsys.readouterr().err
     assert not osp.exists(out)

@@ -25,11 +25,18 @@ import os.path as osp
 import signal
 import sys
 
-from mmengine.config import DictAction
+from mmsmmix_cli import add_debug_arg, prog_name, run
+
+#: The tool's name in usage and messages (a console script says its own)
+TOOL = 'tools/benchmark/compare_mixing.py'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """The options, parsed before torch, OpenMMLab or mmsmmix is imported
+    (mmengine's ``DictAction`` imports none of them)."""
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(
+        prog=prog_name(TOOL), description=__doc__.splitlines()[0])
     parser.add_argument(
         '--suite', default='fashion_mnist',
         help='fashion_mnist (default), cifar100_deit-s, imagenet_deit-s, or '
@@ -67,8 +74,17 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='Slurm tasks per node (default 8)')
     launch.add_argument('--srun-args', default='',
                         help='extra srun arguments, e.g. "--time=72:00:00"')
-    parser.add_argument('--no-timing', action='store_true',
+    timing = parser.add_argument_group('step timing (before any training)')
+    timing.add_argument('--no-timing', action='store_true',
                         help='skip the step-time measurement')
+    timing.add_argument(
+        '--timing-rounds', type=int,
+        help="round-robin rounds of training steps measured (default: the "
+        "suite setting's timing_rounds)")
+    timing.add_argument(
+        '--timing-warmup', type=int,
+        help="unmeasured rounds first (default: the setting's "
+        'timing_warmup, else a tenth of the rounds, at least 1)')
     parser.add_argument(
         '--print-commands', action='store_true',
         help='print the tools/train.py command of every unfinished run (to '
@@ -82,12 +98,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--report-only', action='store_true',
         help='write the table and chart from the runs finished so far and '
         'exit (trains nothing; e.g. while a comparison is still running)')
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
     for name in ('seeds', 'epochs', 'train_images', 'jobs', 'threads',
-                 'gpus_per_run', 'gpus_per_node'):
+                 'gpus_per_run', 'gpus_per_node', 'timing_rounds'):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    if args.timing_warmup is not None and args.timing_warmup < 0:
+        parser.error('--timing-warmup must be >= 0')
     if args.quick:
         args.setting = 'quick'
     if args.launcher == 'none' and args.gpus_per_run > 1:
@@ -100,66 +119,72 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
+    """``comparison(argv)``; a user's mistake (a misspelt method, a work dir
+    that holds another comparison, ...) exits 2 in one line."""
+    return run(comparison, argv, prog=TOOL)
+
+
+def comparison(argv=None) -> int:
+    """Check the options, then compare (see :func:`compare`)."""
     args = parse_args(argv)
-    from mmsmmix.benchmarks.comparison import (WorkDirInUse, check_methods,
+    from mmsmmix.benchmarks.comparison import (ComparisonError, check_methods,
                                                load_suite, lock_work_dir)
     try:
         suite = load_suite(args.suite)
     except (FileNotFoundError, ValueError) as err:
-        raise SystemExit(f'--suite: {err}')
+        raise ComparisonError(f'--suite: {err}') from err
     try:
-        setting = suite.setting(args.setting, args.cfg_options,
-                                seeds=args.seeds, epochs=args.epochs,
-                                train_images=args.train_images)
+        setting = suite.setting(
+            args.setting, args.cfg_options, seeds=args.seeds,
+            epochs=args.epochs, train_images=args.train_images,
+            timing_rounds=args.timing_rounds,
+            timing_warmup=args.timing_warmup)
     except KeyError as err:
-        raise SystemExit(f'--setting: {err.args[0]}')
+        raise ComparisonError(f'--setting: {err.args[0]}') from err
     except ValueError as err:
-        raise SystemExit(f'--cfg-options: {err}')
+        raise ComparisonError(f'--cfg-options: {err}') from err
     try:
         methods = check_methods((args.methods or ','.join(suite.methods))
                                 .split(','), suite)
-    except ValueError as err:
-        raise SystemExit(f'--methods: {err}')
+    except ComparisonError as err:
+        raise ComparisonError(f'--methods: {err}') from err
     if args.device == 'cuda' and args.launcher != 'slurm':
         import torch
         if not torch.cuda.is_available():
-            raise SystemExit('--device cuda: no CUDA device is available')
+            raise ComparisonError('--device cuda: no CUDA device is '
+                                  'available')
     if args.launcher == 'slurm':
         import shutil
         if shutil.which('srun') is None:
-            raise SystemExit('--launcher slurm: srun is not on PATH')
+            raise ComparisonError('--launcher slurm: srun is not on PATH')
     work_dir = osp.abspath(args.work_dir or osp.join(
         'work_dirs', f'compare_mixing_{suite.name}' +
         ('' if args.setting == 'default' else f'_{args.setting}')))
     os.makedirs(work_dir, exist_ok=True)
     # SIGTERM ends the coordinator like Ctrl-C: its workers are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    try:
-        with (contextlib.nullcontext() if args.report_only else
-              lock_work_dir(work_dir)):
-            return compare(args, suite, methods, setting, work_dir)
-    except WorkDirInUse as err:
-        raise SystemExit(str(err))
+    with (contextlib.nullcontext() if args.report_only else
+          lock_work_dir(work_dir)):
+        return compare(args, suite, methods, setting, work_dir)
 
 
 def compare(args, suite, methods, setting, work_dir) -> int:
     """Plan, time, train (or collect) what is missing and report."""
     import datetime
 
-    from mmsmmix.benchmarks.comparison import (Launch, check_data, collect,
-                                               load_plan, make_plan, plan_runs,
-                                               timing_of, train_all,
-                                               train_commands, write_report)
+    from mmsmmix.benchmarks.comparison import (ComparisonError, Launch,
+                                               check_data, collect, load_plan,
+                                               make_plan, plan_runs, timing_of,
+                                               train_all, train_commands,
+                                               write_report)
     from mmsmmix.benchmarks.timing import machine
+    from mmsmmix.utils.errors import UserError
     plan = make_plan(suite, methods, setting, device=args.device,
                      machine=machine(),
                      date=datetime.date.today().isoformat())
-    try:
-        if not args.report_only:
-            check_data(plan)  # before the work dir is written to
-        plan = load_plan(work_dir, plan)
-    except ValueError as err:
-        raise SystemExit(str(err))
+    if not args.report_only:
+        check_data(plan)  # before the work dir is written to
+    plan = load_plan(work_dir, plan)
     runs = plan_runs(methods, range(setting['seeds']))
     if args.print_commands:
         print('\n'.join(train_commands(plan, runs, work_dir, osp.join(
@@ -168,11 +193,13 @@ def compare(args, suite, methods, setting, work_dir) -> int:
     for src in args.collect or ():
         print(f'collecting {src} ...', flush=True)
         try:
-            run, result = collect(plan, src, work_dir)
+            done, result = collect(plan, src, work_dir)
+        except UserError:
+            raise
         except (ValueError, FileNotFoundError) as err:
-            raise SystemExit(str(err))
-        print(f'  {run.name}: top-1 {result["top1"]:.2f}', flush=True)
-        runs += [run] if run not in runs else []
+            raise ComparisonError(str(err)) from err
+        print(f'  {done.name}: top-1 {result["top1"]:.2f}', flush=True)
+        runs += [done] if done not in runs else []
 
     timing = None if args.no_timing else timing_of(
         plan, work_dir, jobs_threads(args)[1],

@@ -13,20 +13,23 @@ Example:
         --backend aot_eager
 """
 import argparse
-import json
-import sys
 
-import torch
+from mmsmmix_cli import add_debug_arg, prog_name, run
 
-from mmsmmix.benchmarks import compile_timing
+#: The tool's name in usage and messages (a console script says its own)
+TOOL = 'tools/benchmark/compile_time.py'
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv=None) -> argparse.Namespace:
+    """The arguments (nothing heavy is imported before they are read; the
+    method names are checked against the benchmark's after)."""
+    parser = argparse.ArgumentParser(
+        prog=prog_name(TOOL), description=__doc__.splitlines()[0])
     parser.add_argument(
-        '--methods', default=','.join(compile_timing.METHODS),
-        help='comma-separated (default: all): ' +
-        ', '.join(compile_timing.METHODS))
+        '--methods',
+        help='comma-separated methods of the fashion_mnist comparison suite '
+        '(configs/compare_mixing/fashion_mnist.py), by their suite names, '
+        'e.g. nomix,cutmix,smmix (default: all)')
     parser.add_argument('--rounds', type=int, default=10,
                         help='measured round-robin rounds (default 10)')
     parser.add_argument('--batch-size', type=int, default=64,
@@ -47,15 +50,33 @@ def main(argv=None) -> int:
                         "machine's load)")
     parser.add_argument('--json', metavar='FILE',
                         help='also write all numbers to FILE')
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
     for name in ('rounds', 'batch_size', 'settle', 'max_warmup'):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
-    methods = args.methods.split(',')
+    return args
+
+
+def benchmark(argv=None) -> dict:
+    """Run the benchmark and print its table.
+
+    Returns:
+        dict: All its numbers (as ``--json`` writes them).
+    """
+    args = parse_args(argv)
+    import json
+
+    import torch
+
+    from mmsmmix.benchmarks import compile_timing
+    from mmsmmix.utils import UserError
+    methods = (args.methods.split(',') if args.methods is not None else
+               list(compile_timing.METHODS))
     unknown = [m for m in methods if m not in compile_timing.METHODS]
-    if unknown or not methods:
-        parser.error(f'--methods: unknown {unknown}; choose from '
-                     f"{', '.join(compile_timing.METHODS)}")
+    if unknown:
+        raise UserError(f'--methods: unknown {unknown}; choose from '
+                        f"{', '.join(compile_timing.METHODS)}")
     if args.threads:
         torch.set_num_threads(args.threads)
     compile_cfg = {
@@ -75,8 +96,13 @@ def main(argv=None) -> int:
         with open(args.json, 'w') as f:
             json.dump(results, f, indent=2, default=str)
         print(f'\nwrote {args.json}')
-    return 0
+    return results
+
+
+def main(argv=None) -> dict:
+    """``benchmark(argv)``; a user's mistake exits 2 in one line."""
+    return run(benchmark, argv, prog=TOOL)
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    main()

@@ -6,7 +6,8 @@ reference) at 224 px, batch 64, on random images; requires finite losses,
 the non-finite guard to refuse a NaN batch under AMP and checkpoints to
 reload; then prints images/s of each method's training step relative to
 CutMix's (round-robin, one process) and the peak GPU memory of each method.
-Exits 1 naming the method and check that failed.
+Exits 1 naming the method and check that failed; 2, in one line, for a
+device this machine does not have.
 
 Example:
     python tools/benchmark/cuda_check.py                  # CUDA, DeiT-S
@@ -14,20 +15,18 @@ Example:
     python tools/benchmark/cuda_check.py --tiny --device cpu  # seconds
 """
 import argparse
-import dataclasses
-import datetime
-import json
-import platform
-import sys
+import re
 
-import torch
+from mmsmmix_cli import add_debug_arg, prog_name, run
 
-from mmsmmix.benchmarks.cuda_check import (deit_small_setting, report,
-                                           run_check, tiny_setting)
+#: The tool's name in usage and messages (a console script says its own)
+TOOL = 'tools/benchmark/cuda_check.py'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """The arguments (nothing heavy is imported before they are read)."""
+    parser = argparse.ArgumentParser(
+        prog=prog_name(TOOL), description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cuda',
                         help="'cuda', 'cuda:N' or 'cpu' (default: cuda)")
     parser.add_argument('--tiny', action='store_true',
@@ -41,14 +40,39 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-amp', action='store_true',
                         help='float32 training on CUDA')
     parser.add_argument('--json', help='also write the results here')
-    return parser.parse_args(argv)
+    add_debug_arg(parser)
+    args = parser.parse_args(argv)
+    if not re.fullmatch(r'cpu|cuda(:\d+)?', args.device):
+        parser.error(f"--device {args.device}: use 'cuda', 'cuda:N' or 'cpu'")
+    return args
 
 
-def main(argv=None) -> list:
+def check(argv=None) -> list:
+    """Run the check and print its report; a failed check exits 1.
+
+    Returns:
+        list[MethodCheck]: What each method did.
+    """
     args = parse_args(argv)
+    import dataclasses
+    import datetime
+    import json
+    import platform
+    import sys
+
+    import torch
+
+    from mmsmmix.benchmarks.cuda_check import (deit_small_setting, report,
+                                               run_check, tiny_setting)
+    from mmsmmix.utils import UserError
     if args.device.startswith('cuda') and not torch.cuda.is_available():
-        raise SystemExit('cuda_check: no CUDA device here (torch '
-                         f'{torch.__version__}); use --device cpu --tiny')
+        raise UserError(f'--device {args.device}: no CUDA device here (torch '
+                        f'{torch.__version__}); use --device cpu --tiny')
+    index = torch.device(args.device).index
+    if index is not None and index >= torch.cuda.device_count():
+        raise UserError(f'--device {args.device}: this machine has '
+                        f'{torch.cuda.device_count()} CUDA device(s), '
+                        f'cuda:0..cuda:{torch.cuda.device_count() - 1}')
     setting = tiny_setting() if args.tiny else deit_small_setting(
         args.batch_size, args.iters, args.rounds)
     amp = args.device.startswith('cuda') and not args.no_amp
@@ -59,7 +83,7 @@ def main(argv=None) -> list:
           f'{datetime.date.today()}', flush=True)
     try:
         checks = run_check(setting, args.device, amp)
-    except AssertionError as err:
+    except AssertionError as err:  # what is checked is broken: not a user's
         print(f'cuda_check: FAILED: {err}', file=sys.stderr)
         raise SystemExit(1) from err
     print(report(checks, setting, f'{args.device} ({name})', amp))
@@ -73,6 +97,11 @@ def main(argv=None) -> list:
                 f, indent=1)
     print('cuda_check: PASSED')
     return checks
+
+
+def main(argv=None) -> list:
+    """``check(argv)``; a user's mistake exits 2 in one line."""
+    return run(check, argv, prog=TOOL)
 
 
 if __name__ == '__main__':

@@ -12,30 +12,69 @@ Example:
         work_dirs/run/epoch_40.pth --cfg-options model.backbone.patch_size=4
 """
 import argparse
-import sys
 
-from mmengine.config import Config, DictAction
+from mmsmmix_cli import add_debug_arg, prog_name, run
 
-import mmsmmix  # noqa: F401  (registers modules)
-from mmsmmix.benchmarks.motivating_pass import window_agreement
-from mmsmmix.models.augments import MOTIVATING_DTYPES
-from mmsmmix.utils import markdown_table
+#: The tool's name in usage and messages (a console script says its own)
+TOOL = 'tools/benchmark/motivating_dtype.py'
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv=None) -> argparse.Namespace:
+    """The arguments (nothing heavy is imported before they are read;
+    ``--dtype`` is checked against SMMix's motivating dtypes after)."""
+    from mmengine.config import DictAction  # imports no torch
+    parser = argparse.ArgumentParser(
+        prog=prog_name(TOOL), description=__doc__.splitlines()[0])
     parser.add_argument('config', help='an SMMix config')
     parser.add_argument('checkpoints', nargs='*',
                         help='checkpoints (the initialisation is always in)')
-    parser.add_argument('--dtype', default='bfloat16',
-                        choices=[d for d in MOTIVATING_DTYPES
-                                 if d != 'float32'])
+    parser.add_argument(
+        '--dtype', default='bfloat16',
+        help="the low-precision pass: one of SMMix's motivating_dtype "
+        'values but float32: bfloat16 (default) or float16')
     parser.add_argument('--images', type=int, default=2000,
                         help='first N training images (default 2000)')
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={})
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
+    for name in ('images', 'batch_size'):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    return args
+
+
+def agreement(argv=None) -> list:
+    """Measure and print the table.
+
+    Returns:
+        list[tuple]: Its rows.
+    """
+    args = parse_args(argv)
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    import mmsmmix  # noqa: F401  (registers modules)
+    from mmsmmix.benchmarks.motivating_pass import window_agreement
+    from mmsmmix.models.augments import MOTIVATING_DTYPES
+    from mmsmmix.utils import (CheckpointNotFoundError, UserError,
+                               markdown_table)
+    from mmsmmix.utils.runner_args import ConfigFileError
+    dtypes = [d for d in MOTIVATING_DTYPES if d != 'float32']
+    if args.dtype not in dtypes:
+        raise UserError(f"--dtype {args.dtype}: choose from "
+                        f"{', '.join(dtypes)} (the float32 pass is the "
+                        'reference)')
+    if not osp.isfile(args.config):
+        raise ConfigFileError(f'config file {args.config!r} not found '
+                              f'(looked for {osp.abspath(args.config)})')
+    for checkpoint in args.checkpoints:  # all of them before measuring
+        if not osp.isfile(osp.expanduser(checkpoint)):
+            raise CheckpointNotFoundError(
+                f'checkpoint {checkpoint} not found (looked for '
+                f'{osp.abspath(osp.expanduser(checkpoint))})')
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
     rows = []
@@ -45,8 +84,11 @@ def main(argv=None) -> int:
             r = window_agreement(cfg, checkpoint,
                                  MOTIVATING_DTYPES[args.dtype], args.images,
                                  args.batch_size)
+        except UserError:
+            raise  # a checkpoint that is not one or does not fit, no data
         except (ValueError, FileNotFoundError) as err:
-            raise SystemExit(str(err))
+            # more images than the training set has, no training set
+            raise UserError(str(err)) from err
         rows.append((checkpoint or 'initialisation', r['images'],
                      f"{r['agreement']:.2%}",
                      ', '.join(f'{s}: {v:.1%}'
@@ -55,8 +97,13 @@ def main(argv=None) -> int:
     print(markdown_table(
         ('weights', 'images', f'windows identical ({args.dtype} vs '
          'float32)', 'per region side', 'max score difference'), rows))
-    return 0
+    return rows
+
+
+def main(argv=None) -> list:
+    """``agreement(argv)``; a user's mistake exits 2 in one line."""
+    return run(agreement, argv, prog=TOOL)
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    main()

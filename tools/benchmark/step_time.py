@@ -15,16 +15,22 @@ Example:
         --precision fp32
 """
 import argparse
-import sys
 
-import torch
+from mmsmmix_cli import add_debug_arg, prog_name, run
 
-import mmsmmix  # noqa: F401  (registers modules)
-from mmsmmix.benchmarks import step_time
+#: The tool's name in usage and messages (a console script says its own)
+TOOL = 'tools/benchmark/step_time.py'
+
+#: The variants every run needs (the ratios are to CutMix's step).
+NEEDED = ('cutmix', 'smmix')
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv=None) -> argparse.Namespace:
+    """The arguments (nothing heavy is imported before they are read; the
+    variant and precision names are checked against the benchmark's
+    after)."""
+    parser = argparse.ArgumentParser(
+        prog=prog_name(TOOL), description=__doc__.splitlines()[0])
     parser.add_argument('--rounds', type=int, default=10,
                         help='measured round-robin rounds (default 10)')
     parser.add_argument('--warmup', type=int, default=3,
@@ -39,30 +45,52 @@ def main(argv=None) -> int:
     parser.add_argument('--no-memory', action='store_true',
                         help='skip the per-variant memory processes')
     parser.add_argument(
-        '--variants', default=','.join(step_time.VARIANTS),
-        help='comma-separated (default: all): ' +
-        ', '.join(step_time.VARIANTS))
+        '--variants',
+        help='comma-separated, cutmix and smmix among them (default: all): '
+        'nomix, mixup, cutmix, smmix, smmix_bf16 (the SMMix branch with a '
+        'bfloat16 motivating pass) and the other methods of the '
+        'imagenet_deit-s comparison suite (configs/compare_mixing/'
+        'imagenet_deit-s.py), by their suite names')
     parser.add_argument(
         '--precision', default='fp32,bf16',
         help='training precisions, side by side: fp32 (OptimWrapper) and/or '
         'bf16 (BFloat16AmpOptimWrapper); default both')
     parser.add_argument('--json', metavar='FILE',
                         help='also write all numbers to FILE')
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
     for name in ('rounds', 'batch_size', 'mix_reps', 'mem_steps'):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
     if args.warmup < 0:
         parser.error('--warmup must be >= 0')
-    variants = args.variants.split(',')
+    return args
+
+
+def benchmark(argv=None) -> dict:
+    """Run the benchmark and print its report.
+
+    Returns:
+        dict: All its numbers (as ``--json`` writes them).
+    """
+    args = parse_args(argv)
+    import torch
+
+    import mmsmmix  # noqa: F401  (registers modules)
+    from mmsmmix.benchmarks import step_time
+    from mmsmmix.utils import UserError
+    variants = (args.variants.split(',')
+                if args.variants is not None else list(step_time.VARIANTS))
     precisions = args.precision.split(',')
     unknown = [v for v in variants if v not in step_time.VARIANTS]
-    if unknown or not {'cutmix', 'smmix'} <= set(variants):
-        parser.error(f'--variants: unknown {unknown}; cutmix and smmix are '
-                     f"needed; choose from {', '.join(step_time.VARIANTS)}")
-    if not precisions or set(precisions) - set(step_time.PRECISIONS):
-        parser.error(f'--precision: choose from fp32, bf16, got '
-                     f'{args.precision!r}')
+    if unknown or not set(NEEDED) <= set(variants):
+        raise UserError(
+            f'--variants: unknown {unknown}; cutmix and smmix are needed; '
+            f"choose from {', '.join(step_time.VARIANTS)}")
+    if set(precisions) - set(step_time.PRECISIONS):
+        raise UserError(
+            f"--precision: choose from {', '.join(step_time.PRECISIONS)}, "
+            f'got {args.precision!r}')
     if args.threads:
         torch.set_num_threads(args.threads)
     results = step_time.run(
@@ -79,8 +107,13 @@ def main(argv=None) -> int:
     if args.json:
         step_time.write_json(results, args.json)
         print(f'\nwrote {args.json}')
-    return 0
+    return results
+
+
+def main(argv=None) -> dict:
+    """``benchmark(argv)``; a user's mistake exits 2 in one line."""
+    return run(benchmark, argv, prog=TOOL)
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    main()

@@ -32,8 +32,9 @@ from packaging.utils import canonicalize_name
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # What the wheel is built from (the rest of a checkout stays out of it).
+# mmsmmix_cli: the console scripts' package (setup.py's entry points).
 SOURCES = ('setup.py', 'MANIFEST.in', 'README.md', 'model-index.yml',
-           'requirements', 'mmsmmix', 'configs', 'tools')
+           'requirements', 'mmsmmix', 'mmsmmix_cli', 'configs', 'tools')
 # The environment's own: never downloaded, never traversed.
 PROVIDED = ('torch', 'torchvision')
 
@@ -50,9 +51,13 @@ def build_wheel(repo: str,
     ``sdist``, the source distribution is written to ``dest`` too and the
     wheel is built from it (as pip builds one from an sdist).
 
+    ``dest`` may be relative (to the working directory): it is made
+    absolute first, because the sdist is built in the copy's directory.
+
     Returns:
-        str: The wheel's path.
+        str: The wheel's path (absolute).
     """
+    dest = osp.abspath(dest)
     os.makedirs(dest, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         src = osp.join(tmp, 'mmsmmix-src')

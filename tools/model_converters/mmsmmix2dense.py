@@ -15,34 +15,58 @@ Example:
         pretrain/pvt-small_smmix_mmdet.pth --to mmdet-pvt
 """
 import argparse
-import os
-import os.path as osp
 
-import torch
+from mmsmmix_cli import add_debug_arg, prog_name, run
 
-from mmsmmix.models.converters import (TARGETS, check_against,
-                                       convert_to_dense,
-                                       load_classifier_weights,
-                                       reference_backbone)
-from mmsmmix.utils import CheckpointFileError, CheckpointMismatchError
+#: The tool's name in usage and messages (a console script says its own)
+TOOL = 'tools/model_converters/mmsmmix2dense.py'
 
 
-def main(argv=None) -> str:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv=None) -> argparse.Namespace:
+    """The arguments (nothing heavy is imported before they are read;
+    ``--to`` is checked against the converters' targets after)."""
+    parser = argparse.ArgumentParser(
+        prog=prog_name(TOOL), description=__doc__.splitlines()[0])
     parser.add_argument('src', help='SMMix classification checkpoint')
     parser.add_argument('dst', help='where to write the backbone weights')
-    parser.add_argument('--to', required=True, choices=TARGETS,
-                        help='target layout')
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        '--to', required=True, metavar='TARGET',
+        help="target layout: mmseg-vit (mmsegmentation's ViT, from DeiT/ViT "
+        "checkpoints), mmdet-pvt (mmdetection's PVT, from PVT-v1 ones) or "
+        "timm (timm's ViT, from DeiT/ViT ones)")
+    add_debug_arg(parser)
+    return parser.parse_args(argv)
+
+
+def convert(argv=None) -> str:
+    """Convert SRC and write DST.
+
+    Returns:
+        str: DST.
+    """
+    args = parse_args(argv)
+    import os
+    import os.path as osp
+
+    import torch
+
+    from mmsmmix.models.converters import (TARGETS, check_against,
+                                           convert_to_dense,
+                                           load_classifier_weights,
+                                           reference_backbone)
+    from mmsmmix.utils import UserError
+    if args.to not in TARGETS:
+        raise UserError(f"--to {args.to}: unknown target; choose from "
+                        f"{', '.join(TARGETS)}")
+    # a missing, damaged or foreign file: their UserErrors, nothing written
+    arch, state = load_classifier_weights(args.src)
     try:
-        arch, state = load_classifier_weights(args.src)
         converted = convert_to_dense(state, arch, args.to)
-        reference = reference_backbone(converted, args.to)
-        if reference is not None:
-            check_against(converted, args.to, reference)
-    except (CheckpointFileError, CheckpointMismatchError, FileNotFoundError,
-            ValueError) as err:
-        raise SystemExit(f'mmsmmix2dense: {err}') from err
+    except ValueError as err:  # a family the target does not take
+        raise UserError(f'{args.src}: {err}') from err
+    reference = reference_backbone(converted, args.to)
+    if reference is not None:
+        check_against(converted, args.to, reference)
     if reference is None:
         print(f'mmsmmix2dense: {args.to} is not installed (make dense), so '
               'the keys were not checked against its backbone')
@@ -55,6 +79,11 @@ def main(argv=None) -> str:
     print(f'{args.src}: {arch} backbone, {len(converted)} tensors '
           f'({dropped} head tensors dropped) -> {args.dst} ({args.to})')
     return args.dst
+
+
+def main(argv=None) -> str:
+    """``convert(argv)``; a user's mistake exits 2 in one line."""
+    return run(convert, argv, prog=TOOL)
 
 
 if __name__ == '__main__':

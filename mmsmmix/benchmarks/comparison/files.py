@@ -4,7 +4,9 @@ import json
 import os
 import os.path as osp
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Iterator, List, Optional
+
+from mmsmmix.utils.errors import UserError
 
 PLAN_FILE = 'plan.json'
 RESULT_FILE = 'result.json'
@@ -39,6 +41,54 @@ def read_result(run_path: str) -> Optional[dict]:
     return read_json(osp.join(run_path, RESULT_FILE))
 
 
+class ComparisonError(UserError, ValueError):
+    """A comparison refused for the user's options: a bad method name, a
+    work dir that holds another comparison, options a command line cannot
+    carry."""
+
+
+class SettingChanged(ComparisonError):
+    """The work dir holds a comparison with another setting."""
+
+
+def _json(value):
+    """``value`` as it reads back from a plan file (tuples become lists)."""
+    return json.loads(json.dumps(value))
+
+
+def _flat(setting: dict) -> dict:
+    """The setting with each ``cfg_options`` key a key of its own
+    (``cfg_options.<key>``)."""
+    flat = {k: v for k, v in setting.items() if k != 'cfg_options'}
+    flat.update((f'cfg_options.{k}', v)
+                for k, v in setting.get('cfg_options', {}).items())
+    return flat
+
+
+def setting_changes(old: dict, new: dict) -> List[str]:
+    """What differs between a work dir's plan and the one asked for now:
+    ``'<key>: <there> there, <now> now'`` for each setting key (each
+    ``cfg_options`` key on its own; ``seeds`` may change), the device and
+    each method's config. A key only one of them has reads ``unset`` (and
+    is no change if its value is None)."""
+    def show(values: dict, key: str) -> str:
+        return repr(values[key]) if key in values else 'unset'
+
+    was, now = _flat(_json(old['setting'])), _flat(_json(new['setting']))
+    changes = [f'{key}: {show(was, key)} there, {show(now, key)} now'
+               for key in sorted(set(was) | set(now))
+               if key != 'seeds' and was.get(key) != now.get(key)]
+    if old['device'] != new['device']:
+        changes.append(f"device: {old['device']!r} there, "
+                       f"{new['device']!r} now")
+    for method in new['methods']:
+        config = old['configs'].get(method, new['configs'][method])
+        if config != new['configs'][method]:
+            changes.append(f'config of {method}: {config} there, '
+                           f"{new['configs'][method]} now")
+    return changes
+
+
 def load_plan(work_dir: str, plan: dict) -> dict:
     """The work dir's plan, created from ``plan`` if there is none.
 
@@ -46,34 +96,20 @@ def load_plan(work_dir: str, plan: dict) -> dict:
     and its number of seeds may change (finished runs are reused).
 
     Raises:
-        ValueError: If the work dir holds a comparison with another setting,
-            device or method config (its runs would not be comparable),
-            naming what differs.
+        SettingChanged: If the work dir holds a comparison with another
+            setting, device or method config (its runs would not be
+            comparable), naming each key that differs with both values.
     """
     path = osp.join(work_dir, PLAN_FILE)
     old = read_json(path)
     if old is not None:
-        differ = [
-            f'{key} {old["setting"].get(key)!r} there, '
-            f'{plan["setting"].get(key)!r} now'
-            for key in sorted(set(old['setting']) | set(plan['setting']))
-            if key != 'seeds'
-            and old['setting'].get(key) != plan['setting'].get(key)
-        ]
-        if old['device'] != plan['device']:
-            differ.append(f"device {old['device']!r} there, "
-                          f"{plan['device']!r} now")
-        for method in plan['methods']:
-            was = old['configs'].get(method, plan['configs'][method])
-            if was != plan['configs'][method]:
-                differ.append(f'config of {method} {was!r} there, '
-                              f"{plan['configs'][method]!r} now")
-        if differ:
-            raise ValueError(
-                f'{path} holds a comparison with another setting: '
-                f"{'; '.join(differ)}. Use another --work-dir, or the same "
-                'options as that comparison (only --seeds and --methods may '
-                'change)')
+        changes = setting_changes(old, plan)
+        if changes:
+            raise SettingChanged(
+                f"{work_dir} holds a comparison with another setting: "
+                f"{'; '.join(changes)}. Give another --work-dir for this "
+                'one, or the options of that one (only --seeds and '
+                '--methods may change)')
         plan = dict(old, methods=plan['methods'], setting=plan['setting'],
                     labels=dict(old['labels'], **plan['labels']),
                     configs=dict(old['configs'], **plan['configs']))
@@ -81,7 +117,7 @@ def load_plan(work_dir: str, plan: dict) -> dict:
     return plan
 
 
-class WorkDirInUse(RuntimeError):
+class WorkDirInUse(UserError, RuntimeError):
     """Another live coordinator holds the work dir."""
 
 

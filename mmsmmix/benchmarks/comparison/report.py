@@ -152,9 +152,13 @@ def describe(plan: dict, seeds: set, timing: Optional[dict]) -> tuple:
                      f"{_count(s['corruption_images'], 'test images')}")
     where = f"{plan['date']}; {plan['machine']}; device {plan['device']}"
     if timing is not None:
-        where += (f"; step time: mean of {s['timing_rounds']} round-robin "
-                  f"steps of batch {timing['batch_size']} at "
-                  f"{timing['threads']} thread(s)")
+        rounds = timing.get('rounds', s['timing_rounds'])
+        warmup = timing.get('warmup', s['timing_warmup'])
+        where += (f"; step time: mean of {rounds} round-robin "
+                  f"step{'' if rounds == 1 else 's'} of batch "
+                  f"{timing['batch_size']} at {timing['threads']} "
+                  f"thread(s), after {warmup} warm-up "
+                  f"step{'' if warmup == 1 else 's'} of each method")
     return trained, measured, where
 
 

@@ -9,7 +9,9 @@ own data the same way::
     dataset = 'My flowers'                 # the report's names
     model = 'DeiT-S, 224 px'
     methods = dict(                        # method -> config (relative to
-        cutmix='my_cutmix.py',             # this file); a toolbox method
+        cutmix='my_cutmix.py',             # this file, or a package's:
+        mixup='mmsmmix::fashion_mnist/vit-mini-p7_mixup_1xb64_fmnist.py',
+        # 'mmpretrain::...' too, as in a _base_); a toolbox method
         smmix=dict(config='my_smmix.py'),  # keeps its label, or
         mine=dict(config='mine.py', label='My mixing'))  # give one
     cfg_options = {'train_dataloader.dataset.data_root': 'data/flowers'}
@@ -52,8 +54,9 @@ SETTING_OWNED = ('train_dataloader.dataset.indices',
 #       ``severity`` on the first ``corruption_images`` test images;
 #   occlusion: patch-occlusion ratios, e.g. '0.25,0.5' (None: none), random
 #       patches set to the mean, on the same first ``corruption_images``;
-#   timing_rounds / timing_warmup: round-robin training steps timed per
-#       method before training (0 rounds: no timing).
+#   timing_rounds: round-robin rounds of training steps timed before
+#       training (0: no timing); timing_warmup: unmeasured rounds first
+#       (None: a tenth of the rounds, at least 1; see :func:`warmup_rounds`).
 SETTING_KEYS: Dict[str, object] = dict(
     train_images=None,
     test_images=None,
@@ -64,8 +67,14 @@ SETTING_KEYS: Dict[str, object] = dict(
     severity=3,
     occlusion=None,
     timing_rounds=0,
-    timing_warmup=1,
+    timing_warmup=None,
 )
+
+
+def warmup_rounds(rounds: int) -> int:
+    """The timing warm-up of ``rounds`` measured rounds when the setting
+    gives none: a tenth of them, at least 1 (0 without rounds)."""
+    return max(1, rounds // 10) if rounds else 0
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,8 @@ class Suite:
                        cfg_options=dict(self.cfg_options, **(cfg_options
                                                              or {})))
         setting.update((k, v) for k, v in overrides.items() if v is not None)
+        if setting['timing_warmup'] is None:
+            setting['timing_warmup'] = warmup_rounds(setting['timing_rounds'])
         return setting
 
 
@@ -124,6 +135,26 @@ def _check_robustness(where: str, setting: dict) -> None:
             parse_ratios(str(setting['occlusion']))
     except (KeyError, ValueError) as err:
         raise ValueError(f'{where}: {err}') from None
+
+
+def resolve_config(name: str, suite_file: str, what: str) -> str:
+    """The file of a method's config: ``name`` relative to the suite's
+    file, or a package's config (``mmsmmix::fashion_mnist/x.py``,
+    ``mmpretrain::resnet/resnet18_8xb32_in1k.py``) from the installed
+    package (:func:`mmsmmix.registry.resolve_config`).
+
+    Raises:
+        FileNotFoundError: Naming ``what`` and why (an unknown package, a
+            package that is not installed, a missing file).
+    """
+    if '::' not in name:
+        return osp.normpath(osp.join(osp.dirname(suite_file), name))
+    from mmsmmix.registry import resolve_config as package_config
+    found = package_config(name)
+    if not osp.isfile(found):
+        raise FileNotFoundError(f'{what} is not found: {name!r} (looked for '
+                                f'{found})')
+    return osp.normpath(found)
 
 
 def suite_path(name_or_path: str) -> str:
@@ -167,7 +198,8 @@ def load_suite(name_or_path: str) -> Suite:
             raise ValueError(f'{where}: methods.{method} is not a toolbox '
                              f'method ({", ".join(METHODS)}): give it a '
                              'label')
-        config = osp.normpath(osp.join(osp.dirname(path), entry['config']))
+        config = resolve_config(entry['config'], path, f'{where}: the '
+                                f'config of method {method!r}')
         if not osp.isfile(config):
             raise FileNotFoundError(f'{where}: the config of method '
                                     f'{method!r} is not a file: {config}')

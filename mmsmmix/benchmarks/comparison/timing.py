@@ -23,8 +23,11 @@ def measure_timing(plan: dict) -> dict:
         dict: ``step_s`` (method -> per-round seconds; CutMix's whenever
         the suite has it),
         ``mixing_s`` (method -> expected seconds of mixing ops per step:
-        each augment's mean weighted by its probability), ``batch_size``,
-        ``threads``, ``device``, ``methods``.
+        each augment's mean weighted by its probability), ``rounds`` and
+        ``warmup`` (measured and unmeasured rounds: the setting's
+        ``timing_rounds`` and ``timing_warmup``; the mixing ops are timed
+        ``max(rounds, 3)`` times after ``warmup`` untimed ones),
+        ``batch_size``, ``threads``, ``device``, ``methods``.
     """
     device = torch.device(plan['device'])
     setting = plan['setting']
@@ -39,15 +42,18 @@ def measure_timing(plan: dict) -> dict:
         if data is None:
             data = first_training_batch(cfg,
                                         cfg.train_dataloader.batch_size)
-    times = step_times(models, data, device, setting['timing_rounds'],
-                       setting['timing_warmup'])
+    rounds, warmup = setting['timing_rounds'], setting['timing_warmup']
+    times = step_times(models, data, device, rounds, warmup)
     mixing = {}
-    reps = max(setting['timing_rounds'], 3)
+    reps = max(rounds, 3)
     for method, (model, _) in models.items():
         augs = getattr(model, 'augments', [])
         switch = getattr(model, 'switch', None)
         probs = (switch.probs if switch is not None else None) or \
             [1 / max(len(augs), 1)] * len(augs)
+        for aug in augs:
+            for _ in range(warmup):
+                mixing_op_seconds(model, aug, data, device)
         mixing[method] = sum(
             p * statistics.fmean(
                 mixing_op_seconds(model, aug, data, device)
@@ -56,6 +62,8 @@ def measure_timing(plan: dict) -> dict:
         methods=list(plan['methods']),
         step_s=times,
         mixing_s=mixing,
+        rounds=rounds,
+        warmup=warmup,
         batch_size=len(data['inputs']),
         threads=torch.get_num_threads(),
         device=plan['device'])
@@ -77,8 +85,11 @@ def timing_of(plan: dict, work_dir: str, threads: int,
     if plan['device'] == 'cuda' and not torch.cuda.is_available():
         print('no CUDA device here: step times not measured', flush=True)
         return None
+    setting = plan['setting']
     print(f"timing {len(plan['methods'])} training steps and their mixing "
-          'ops (before any training, on a quiet machine) ...', flush=True)
+          f"ops: {setting['timing_warmup']} warm-up + "
+          f"{setting['timing_rounds']} measured rounds (before any "
+          'training, on a quiet machine) ...', flush=True)
     torch.set_num_threads(threads)
     timing = measure_timing(plan)
     write_json(path, timing)

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from mmsmmix.registry import tools_dir
 from mmsmmix.utils.dist import free_port
@@ -37,6 +37,73 @@ def _epoch(log_path: str) -> str:
         return 'starting'
     found = re.findall(r'Epoch\(train\)\s*\[(\d+)\]', tail)
     return f'epoch {found[-1]}' if found else 'starting'
+
+
+#: Exceptions that only report a failure elsewhere (torchrun's, when a rank
+#: fails): the rank's own error is the one to show.
+_WRAPPERS = ('ChildFailedError', )
+
+
+def last_error(log_path: str, start: int = 0,
+               tail: int = 200_000) -> Optional[str]:
+    """The exception line of the last traceback in a run's log (``ValueError:
+    ...``, its first line; a launcher's wrapper skipped: the rank's own
+    error), or None if the log holds no traceback.
+
+    Args:
+        log_path (str): The log (``run.log``: every attempt appends).
+        start (int): Where this attempt's output begins (bytes).
+        tail (int): Bytes read at most, from the end.
+    """
+    try:
+        with open(log_path, 'rb') as f:
+            f.seek(max(start, os.path.getsize(log_path) - tail))
+            lines = f.read().decode(errors='replace').splitlines()
+    except OSError:
+        return None
+    found = []
+    for i, line in enumerate(lines):
+        if not line.startswith('Traceback (most recent call last):'):
+            continue
+        for after in lines[i + 1:]:
+            if after.strip() and not after[0].isspace():
+                found.append(after.strip())
+                break
+    own = [e for e in found if not e.split(':')[0].endswith(_WRAPPERS)]
+    error = (own or found or [None])[-1]
+    return error if error is None or len(error) <= 500 else \
+        error[:500] + ' ...'
+
+
+def failure(run_name: str, returncode: int, run_dir: str,
+            log_start: int = 0) -> str:
+    """The coordinator's lines about a failed run: its exit, the last error
+    line of its log (from ``log_start``: this attempt's), and the log's
+    path."""
+    log = osp.join(run_dir, 'run.log')
+    exit_ = (f'killed by signal {-returncode}' if returncode < 0 else
+             f'exit {returncode}')
+    error = last_error(log, log_start) or (
+        'no error in its log' if returncode else
+        'it finished without a result')
+    return f'  FAILED {run_name} ({exit_}): {error}\n    log: {log}'
+
+
+def resume_point(run_dir: str) -> Optional[str]:
+    """Where a run restarted in ``run_dir`` resumes: ``'epoch N'`` (or
+    ``'iteration N'``) of the checkpoint its Runner loads (``resume=True``
+    loads the one ``last_checkpoint`` names), or None for a fresh start."""
+    marker = osp.join(run_dir, 'last_checkpoint')
+    try:
+        with open(marker) as f:
+            name = osp.basename(f.read().strip())
+    except OSError:
+        return None
+    found = re.fullmatch(r'(epoch|iter)_(\d+)\.pth', name)
+    if found is None:
+        return f'checkpoint {name}' if name else None
+    kind = 'epoch' if found.group(1) == 'epoch' else 'iteration'
+    return f'{kind} {found.group(2)}'
 
 
 def _hms(seconds: float) -> str:
@@ -146,6 +213,7 @@ class WorkerPool:
         if not self.cuda:
             self.env['CUDA_VISIBLE_DEVICES'] = ''
         self.running, self.failed, self.durations = {}, [], []
+        self.log_start = {}
         self.todo, self.start_time = [], 0.
 
     def run(self) -> list:
@@ -165,7 +233,9 @@ class WorkerPool:
 
     def _start(self, run, slot: int) -> None:
         os.makedirs(self.run_dir[run], exist_ok=True)
+        resumed = resume_point(self.run_dir[run])
         log = open(osp.join(self.run_dir[run], 'run.log'), 'a')
+        self.log_start[run] = log.tell()
         worker = ['-m', 'mmsmmix.benchmarks.comparison.run', self.work_dir,
                   run.method, str(run.seed), '--threads', str(self.threads)]
         cmd = self.launch.command(worker, f'compare-{run.method}-'
@@ -179,14 +249,15 @@ class WorkerPool:
                                 stderr=subprocess.STDOUT, env=env,
                                 preexec_fn=die_with_parent)
         self.running[run] = (proc, log, time.time(), slot)
-        print(f'  started {run.name}', flush=True)
+        print(f'  resumed {run.name} from {resumed}' if resumed else
+              f'  started {run.name}', flush=True)
 
     def _finished(self, run, proc, began) -> None:
         result = read_result(self.run_dir[run])
         if proc.returncode or result is None:
             self.failed.append(run)
-            print(f'  FAILED {run.name} (exit {proc.returncode}); see '
-                  f"{osp.join(self.run_dir[run], 'run.log')}", flush=True)
+            print(failure(run.name, proc.returncode, self.run_dir[run],
+                          self.log_start.get(run, 0)), flush=True)
             return
         self.durations.append(time.time() - began)
         done = len(self.runs) - len(self.todo) - len(self.running) - \

@@ -7,14 +7,19 @@ from .corruptions import (CORRUPTIONS, RANDOM_CORRUPTIONS, corrupt,
                           parse_corruptions)
 from .occlusion import (ORDER_MODES, cell_index, num_dropped, occlude,
                         occlusion_mask, patch_order)
-from .options import (add_robustness_args, apply_robustness,
-                      check_robustness_args, parse_ratios)
+from .options import apply_robustness, check_robustness_args, parse_ratios
 from .report import report_robustness
 
 __all__ = [
     'Corrupt', 'CORRUPTIONS', 'RANDOM_CORRUPTIONS', 'corrupt',
     'parse_corruptions',
     'ORDER_MODES', 'cell_index', 'num_dropped', 'occlude', 'occlusion_mask',
-    'patch_order', 'add_robustness_args', 'apply_robustness',
+    'patch_order', 'apply_robustness',
     'check_robustness_args', 'parse_ratios', 'report_robustness'
 ]
+
+
+def __getattr__(name):
+    # add_robustness_args moved to mmsmmix_cli (deprecated alias)
+    from mmsmmix.utils.moved import moved_attribute
+    return moved_attribute(__name__, name)

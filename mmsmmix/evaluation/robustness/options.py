@@ -1,50 +1,17 @@
 """Robustness options of tools/test.py: occlusion and corruption testing.
 
-``add_robustness_args`` adds the flags, ``check_robustness_args`` validates
-them and ``apply_robustness`` swaps the config's test loop for
-``OcclusionTestLoop`` or ``CorruptionTestLoop``; :mod:`.report` reports.
+``mmsmmix_cli.add_robustness_args`` adds the flags (before anything heavy
+is imported), ``check_robustness_args`` validates them and
+``apply_robustness`` swaps the config's test loop for ``OcclusionTestLoop``
+or ``CorruptionTestLoop``; :mod:`.report` reports.
 """
 import argparse
 from typing import List, Optional
 
 from mmengine.config import Config
 
-from .corruptions import CORRUPTIONS, parse_corruptions
+from .corruptions import parse_corruptions
 from .occlusion import num_dropped
-
-
-def add_robustness_args(parser: argparse.ArgumentParser) -> None:
-    """Add --occlusion*, --corruption, --severity, --corruption-seed."""
-    group = parser.add_argument_group('robustness')
-    group.add_argument(
-        '--occlusion',
-        metavar='RATIOS',
-        help='comma-separated shares of patches to drop, e.g. 0,0.25,0.5; '
-        'dropped patches are set to 0 after normalisation (the mean)')
-    group.add_argument(
-        '--occlusion-mode',
-        choices=['random', 'attention'],
-        default='random',
-        help='drop random patches, or the most-attended first (ViTs)')
-    group.add_argument(
-        '--occlusion-grid',
-        type=int,
-        metavar='N',
-        help='N x N occlusion grid for backbones without a patch grid '
-        '(ViTs use their own)')
-    group.add_argument(
-        '--occlusion-seed', type=int, default=0,
-        help='seed of the random patch orders')
-    group.add_argument(
-        '--corruption',
-        metavar='NAMES',
-        help='comma-separated corruptions, or all: ' + ', '.join(CORRUPTIONS))
-    group.add_argument(
-        '--severity', type=int, choices=range(1, 6), default=3,
-        help='corruption severity 1..5 (default 3)')
-    group.add_argument(
-        '--corruption-seed', type=int, default=0,
-        help='base seed of the corruptions (per sample: seed, sample_idx)')
 
 
 def parse_ratios(text: str) -> List[float]:

@@ -8,7 +8,6 @@ import os.path as osp
 from mmengine.dist import is_main_process
 
 from ...utils import markdown_table
-from ...visualization import save_png
 from .occlusion import num_dropped
 
 
@@ -68,8 +67,11 @@ def report_robustness(kind: str, loop, work_dir: str,
 
 
 def _plot_occlusion(loop, path: str, key: str) -> None:
+    # matplotlib (and the drawing helpers) only when a plot is written
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+
+    from ...visualization import save_png
     ratios = list(loop.results)
     values = [loop.results[r][key] for r in ratios]
     fig = Figure(figsize=(5, 3.5), dpi=120)

@@ -1,7 +1,6 @@
 """CaiT (Touvron et al., ICCV 2021) from timm, as an MMPretrain backbone."""
 from typing import Tuple
 
-import timm
 import torch
 from mmpretrain.models.backbones.base_backbone import BaseBackbone
 from mmpretrain.registry import MODELS
@@ -45,6 +44,8 @@ class CaiT(BaseBackbone):
             raise ValueError(f'out_type must be one of {self.OUT_TYPES}, '
                              f'got {out_type!r}')
         self.out_type = out_type
+        # timm is imported on first build: `import mmsmmix` stays light
+        import timm
         self.model = timm.create_model(
             self.arch_zoo[arch],
             pretrained=False,
