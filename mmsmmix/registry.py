@@ -58,6 +58,14 @@ VISUALIZERS = _child('VISUALIZERS')
 VISBACKENDS = _child('VISBACKENDS')
 
 
+#: Attention probes, one per backbone family (``mmsmmix.models.probes``):
+#: ``build_attention_probe`` asks them, the latest registered first, which
+#: accepts a backbone, so a family of one's own registers a probe without
+#: editing ours (``@ATTENTION_PROBES.register_module()``).
+ATTENTION_PROBES = Registry(
+    'attention probe', scope=SCOPE, locations=['mmsmmix.models.probes'])
+
+
 def package_dir() -> str:
     """The folder of the imported ``mmsmmix`` package (holds ``.mim/``)."""
     return osp.dirname(osp.abspath(__file__))

@@ -1,6 +1,13 @@
 from .base import AttentionProbe
-from .builder import PROBES, build_attention_probe
+from .builder import build_attention_probe, probe_types
 from .record import AttentionRecord
 
-__all__ = ['AttentionProbe', 'AttentionRecord', 'PROBES',
-           'build_attention_probe']
+__all__ = ['AttentionProbe', 'AttentionRecord', 'build_attention_probe',
+           'probe_types']
+
+
+def __getattr__(name):
+    if name == 'PROBES':  # deprecated: the registry's probe_types()
+        from . import builder
+        return builder.PROBES
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -5,10 +5,12 @@ import torch.nn as nn
 
 from mmsmmix.models.backbones import CaiT
 from mmsmmix.ops import attention_probs
+from mmsmmix.registry import ATTENTION_PROBES
 from .base import AttentionProbe, Hook
 from .record import AttentionRecord
 
 
+@ATTENTION_PROBES.register_module()
 class CaiTAttentionProbe(AttentionProbe):
     """Reads :class:`CaiT` (timm's model).
 

@@ -5,10 +5,12 @@ import torch.nn as nn
 
 from mmsmmix.models.backbones import PyramidVisionTransformerV1
 from mmsmmix.ops import attention_probs
+from mmsmmix.registry import ATTENTION_PROBES
 from .base import AttentionProbe, Hook
 from .record import AttentionRecord
 
 
+@ATTENTION_PROBES.register_module()
 class PVTAttentionProbe(AttentionProbe):
     """Reads the last stage-4 block of :class:`PyramidVisionTransformerV1`,
     as the official SMMix code does: ``sr_ratio`` is 1 there, so the

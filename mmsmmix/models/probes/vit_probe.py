@@ -12,10 +12,12 @@ import torch.nn as nn
 from mmpretrain.models.backbones import VisionTransformer
 
 from mmsmmix.ops import attention_probs
+from mmsmmix.registry import ATTENTION_PROBES
 from .base import AttentionProbe, Hook
 from .record import AttentionRecord
 
 
+@ATTENTION_PROBES.register_module()
 class ViTAttentionProbe(AttentionProbe):
     """Probe for MMPretrain ``VisionTransformer`` (and DeiT subclasses): the
     last block's full attention serves both statistics."""
