@@ -52,7 +52,8 @@ def test(argv=None) -> dict:
                                load_weights)
     from mmsmmix.utils.runner_args import load_config
     cfg = load_config(args, ('test_dataloader', ))
-    check_checkpoint_file(args.checkpoint)  # before the Runner prints
+    # read once, before the Runner prints anything
+    checkpoint = check_checkpoint_file(args.checkpoint)
     robustness = apply_robustness(cfg, args)
     cfg.load_from = None
     if args.out:
@@ -66,7 +67,8 @@ def test(argv=None) -> dict:
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
-    load_weights(model, args.checkpoint, args.allow_partial, runner.logger)
+    load_weights(model, args.checkpoint, args.allow_partial, runner.logger,
+                 checkpoint=checkpoint)
     runner.logger.info(f'Loaded weights from {args.checkpoint}')
     metrics = runner.test()
     if robustness:

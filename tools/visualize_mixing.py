@@ -77,7 +77,6 @@ def visualize(argv=None) -> list:
     args = parse_args(argv)
     import os
     import os.path as osp
-    import warnings
 
     from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
@@ -98,9 +97,6 @@ def visualize(argv=None) -> list:
             check_checkpoint_file(checkpoint)
     if not MMLogger.check_instance_created('visualize_mixing'):
         MMLogger.get_instance('visualize_mixing', log_level='WARNING')
-    # mmengine reloads pkg_resources for every config: warn once, not each
-    warnings.filterwarnings('ignore', 'pkg_resources is deprecated',
-                            UserWarning)
     drawn = []
     for config, cfg, checkpoint in zip(args.configs, cfgs, checkpoints):
         init_default_scope(cfg.get('default_scope', 'mmpretrain'))

@@ -110,11 +110,16 @@ def _check_checkpoint_file(filename: str) -> None:
             f'{head!r}; expected a file written by torch.save)')
 
 
-def check_checkpoint_file(filename: str) -> None:
+def check_checkpoint_file(filename: str):
     """Load the checkpoint ``filename`` once, to refuse a missing, damaged
     or unconverted one (:func:`load_local_checkpoint`'s errors) before a
-    tool builds anything."""
-    load_local_checkpoint(filename, map_location='cpu')
+    tool builds anything.
+
+    Returns:
+        The loaded checkpoint (for :func:`load_weights`, which then does
+        not read the file again).
+    """
+    return load_local_checkpoint(filename, map_location='cpu')
 
 
 @CheckpointLoader.register_scheme(prefixes='', force=True)
@@ -243,7 +248,8 @@ def count_numbered(state_dict: dict, pattern: str) -> int:
 def load_weights(model: torch.nn.Module,
                  filename: str,
                  allow_partial: bool = False,
-                 logger=None) -> dict:
+                 logger=None,
+                 checkpoint=None) -> dict:
     """Load a checkpoint's weights for evaluation, strictly by default.
 
     Args:
@@ -253,6 +259,8 @@ def load_weights(model: torch.nn.Module,
             rest instead of raising. Defaults to False.
         logger (logging.Logger, optional): Where the partial-load warning
             goes; mmengine's current logger if None.
+        checkpoint (optional): ``filename`` as :func:`check_checkpoint_file`
+            already loaded it (not read again); None reads the file.
 
     Returns:
         dict: The checkpoint as loaded.
@@ -261,7 +269,8 @@ def load_weights(model: torch.nn.Module,
         CheckpointMismatchError: If the weights do not fit (and
             ``allow_partial`` is False).
     """
-    checkpoint = load_local_checkpoint(filename, map_location='cpu')
+    if checkpoint is None:
+        checkpoint = load_local_checkpoint(filename, map_location='cpu')
     if not isinstance(checkpoint, dict):
         raise CheckpointMismatchError(
             f'{filename} holds a {type(checkpoint).__name__}, not a '

@@ -42,14 +42,13 @@ what was expected and the fix or the close name):
   ``split='train'``, or the training dataset's own paths) is refused.
 """
 import copy
-import difflib
 import importlib
 import importlib.util
 import inspect
 import os.path as osp
 from typing import Dict, Iterator, Optional, Set, Tuple
 
-from .errors import UserError
+from .errors import UserError, did_you_mean
 
 
 class ConfigError(UserError, ValueError):
@@ -94,12 +93,7 @@ def _one_line(text: str) -> str:
 
 
 def _close(name: str, names, prefix: str = '') -> str:
-    close = difflib.get_close_matches(name, sorted(set(names)), n=3,
-                                      cutoff=0.6)
-    if not close:
-        return ''
-    return '; did you mean ' + ' or '.join(
-        repr(prefix + c) for c in close) + '?'
+    return did_you_mean([name], sorted(set(names)), n=3, prefix=prefix)
 
 
 # ----------------------------------------------------------------- registry

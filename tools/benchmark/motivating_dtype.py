@@ -52,31 +52,19 @@ def agreement(argv=None) -> list:
         list[tuple]: Its rows.
     """
     args = parse_args(argv)
-    import os.path as osp
-
-    from mmengine.config import Config
-
     import mmsmmix  # noqa: F401  (registers modules)
     from mmsmmix.benchmarks.motivating_pass import window_agreement
     from mmsmmix.models.augments import MOTIVATING_DTYPES
-    from mmsmmix.utils import (CheckpointNotFoundError, UserError,
-                               markdown_table)
-    from mmsmmix.utils.runner_args import ConfigFileError
+    from mmsmmix.utils import UserError, check_checkpoint_file, markdown_table
+    from mmsmmix.utils.runner_args import read_config
     dtypes = [d for d in MOTIVATING_DTYPES if d != 'float32']
     if args.dtype not in dtypes:
         raise UserError(f"--dtype {args.dtype}: choose from "
                         f"{', '.join(dtypes)} (the float32 pass is the "
                         'reference)')
-    if not osp.isfile(args.config):
-        raise ConfigFileError(f'config file {args.config!r} not found '
-                              f'(looked for {osp.abspath(args.config)})')
+    cfg = read_config(args.config, args.cfg_options)
     for checkpoint in args.checkpoints:  # all of them before measuring
-        if not osp.isfile(osp.expanduser(checkpoint)):
-            raise CheckpointNotFoundError(
-                f'checkpoint {checkpoint} not found (looked for '
-                f'{osp.abspath(osp.expanduser(checkpoint))})')
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
+        check_checkpoint_file(checkpoint)
     rows = []
     for checkpoint in [None, *args.checkpoints]:
         print(f"{checkpoint or 'initialisation'} ...", flush=True)

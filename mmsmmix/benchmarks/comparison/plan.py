@@ -1,10 +1,10 @@
 """What a mixing comparison trains: the plan of a suite's setting, its
 runs, and each run's config overrides."""
 import argparse
-import difflib
 import os.path as osp
 from typing import List, NamedTuple, Sequence
 
+from mmsmmix.utils.errors import did_you_mean
 from .files import ComparisonError, read_result, run_dir
 from .suite import Suite
 
@@ -35,9 +35,7 @@ def check_methods(names: Sequence[str], suite: Suite) -> List[str]:
                               f'{", ".join(suite.methods)}')
     unknown = [n for n in names if n not in suite.methods]
     if unknown:
-        close = [f'{name!r}' for n in unknown for name in
-                 difflib.get_close_matches(n, suite.methods, n=1)]
-        hint = f"; did you mean {' or '.join(close)}?" if close else ''
+        hint = did_you_mean(unknown, suite.methods)
         raise ComparisonError(
             f"unknown method{'s' if len(unknown) > 1 else ''} "
             f"{', '.join(map(repr, unknown))}: suite {suite.name!r} has "
