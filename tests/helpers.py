@@ -88,6 +88,19 @@ def smmix_classifier(name: str) -> torch.nn.Module:
     return model.eval()
 
 
+def swin_tiny_classifier() -> torch.nn.Module:
+    """The Swin-T SMMix classifier of ``configs/smmix/``, seed 0, with every
+    LayerNorm's weight and bias random too (so that a norm dropped,
+    misplaced or reordered by a conversion shows), in eval mode."""
+    model = smmix_classifier('swin-tiny_smmix_16xb64_in1k.py')
+    with torch.no_grad():
+        for module in model.backbone.modules():
+            if isinstance(module, torch.nn.LayerNorm):
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.normal_(std=0.1)
+    return model
+
+
 #: Blocks per stage of the PVT-v1 architectures.
 PVT_DEPTHS = dict(tiny=[2, 2, 2, 2], small=[3, 4, 6, 3],
                   medium=[3, 4, 18, 3], large=[3, 8, 27, 3])

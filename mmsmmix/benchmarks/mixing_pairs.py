@@ -35,7 +35,6 @@ from mmsmmix.models import build_config_model
 from mmsmmix.models.augments import MixAugment, MixResult, Relabel
 from mmsmmix.models.augments.mmpretrain_adapter import MMPretrainAugment
 from mmsmmix.models.classifiers import MixImageClassifier
-from mmsmmix.ops import patch_attention_score
 from mmsmmix.utils import global_rng_state, set_global_rng_state
 from mmsmmix.visualization import MixingRows, mixing_grid_figure, to_display
 from .smmix_pairs import collate, load_samples
@@ -208,8 +207,7 @@ def draw_mixing(model: MixImageClassifier, batch: dict,
     draw = MixingDraw(augment, inputs, result, trained, loss_terms=terms)
     if reads:
         draw.attention_on, record, draw.attn_stat = reads[-1]
-        scores = patch_attention_score(record.attn, draw.attn_stat,
-                                       record.num_extra_tokens)
+        scores = record.scores(draw.attn_stat)
         draw.attention = scores.reshape(len(scores), *record.grid)
     return draw
 

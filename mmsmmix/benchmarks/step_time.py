@@ -1,20 +1,21 @@
-"""Step time of DeiT-Tiny with every mixing method, in float32 and
-bfloat16 training, and SMMix's costs.
+"""Step time of a model (DeiT-Tiny by default; Swin-T, PVT-v2-B2) with
+every mixing method, in float32 and bfloat16 training, and SMMix's costs.
 
-Variants, all DeiT-Tiny at 224 px, 1000 classes, drop path 0.1,
-``MixImageClassifier``:
+Variants, all at 224 px, 1000 classes, ``MixImageClassifier``, from the
+model's baseline / SMMix config pair (:data:`MODELS`; for DeiT-Tiny
+``configs/smmix/deit-tiny_{mixup-cutmix,smmix}_4xb256_in1k.py``):
 
-- ``nomix``: ``configs/smmix/deit-tiny_mixup-cutmix_4xb256_in1k.py``
-  without augments; ``mixup`` / ``cutmix``: the same with MMPretrain's Mixup
-  (0.8) or CutMix (1.0) alone;
-- ``smmix``: ``configs/smmix/deit-tiny_smmix_4xb256_in1k.py`` with
-  ``switch_prob=1`` (every step an SMMix step: clean forward, attention
-  probe, max-min region mixing); ``smmix_bf16``: the same with
-  ``motivating_dtype='bfloat16'`` (the clean pass under bfloat16 autocast);
-- the other methods of the toolbox (``mixup_cutmix``, ``resizemix``,
-  ``fmix``, ``transmix``, ``mixpro``, ``smmix_dm``, ``rankmixup``): their
-  DeiT-S ImageNet configs (the ``imagenet_deit-s`` comparison suite) with the
-  DeiT-Tiny backbone, at their configured branch probabilities.
+- ``nomix``: the baseline config without augments; ``mixup`` / ``cutmix``:
+  the same with only its Mixup (0.8) or CutMix (1.0) augment;
+- ``smmix``: the SMMix config with ``switch_prob=1`` (every step an SMMix
+  step: clean forward, attention probe, max-min region mixing);
+  ``smmix_bf16``: the same with ``motivating_dtype='bfloat16'`` (the clean
+  pass under bfloat16 autocast);
+- DeiT-Tiny only, the other methods of the toolbox (``mixup_cutmix``,
+  ``resizemix``, ``fmix``, ``transmix``, ``mixpro``, ``smmix_dm``,
+  ``rankmixup``): their DeiT-S ImageNet configs (the ``imagenet_deit-s``
+  comparison suite) with the DeiT-Tiny backbone, at their configured branch
+  probabilities.
 
 A step is ``model.train_step(data, optim_wrapper)`` on one fixed batch of
 random images: data preprocessor, mixing, forward, backward, AdamW update;
@@ -31,7 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, NamedTuple, Optional
 
 import torch
 import torch.nn.functional as F
@@ -49,8 +50,8 @@ from .timing import (TARGET_MIX_SHARE, TARGET_SMMIX_BF16_STEP_RATIO,
                      instruction_set, loadavg, peak_rss_mib, quartiles,
                      reset_peak_rss, rss_mib, step_times, time_step)
 
-#: Variants built from configs/smmix/ (DeiT-Tiny's own baseline and SMMix
-#: configs), with their labels: SMMix every step, and with a bf16 pass.
+#: Variants built from a model's baseline and SMMix configs, with their
+#: labels: SMMix every step, and with a bf16 pass.
 BASE_LABELS = dict(
     nomix='no mixing',
     mixup='Mixup (MMPretrain)',
@@ -67,32 +68,72 @@ VARIANTS = BASE_VARIANTS + SUITE_VARIANTS
 LABELS = dict(BASE_LABELS, **{
     m: load_suite(SUITE).methods[m].label for m in SUITE_VARIANTS})
 PRECISIONS = ('fp32', 'bf16')
-BASELINE_CONFIG = 'smmix/deit-tiny_mixup-cutmix_4xb256_in1k.py'
-SMMIX_CONFIG = 'smmix/deit-tiny_smmix_4xb256_in1k.py'
 IMG_SIZE = 224
 
 
-def variant_config(variant: str) -> Config:
-    """The config of one variant (see the module docstring)."""
-    if variant not in VARIANTS:
-        raise ValueError(f'variant must be one of {VARIANTS}, got '
-                         f'{variant!r}')
+class ModelPair(NamedTuple):
+    """A model's label and its baseline and SMMix configs (under
+    ``configs/``); ``suite``: the comparison suite's methods run on it."""
+    label: str
+    baseline: str
+    smmix: str
+    suite: bool = False
+
+
+#: The models the benchmark runs (``--model``), DeiT-Tiny first (default).
+MODELS = {
+    'deit-tiny':
+    ModelPair('DeiT-Tiny', 'smmix/deit-tiny_mixup-cutmix_4xb256_in1k.py',
+              'smmix/deit-tiny_smmix_4xb256_in1k.py', suite=True),
+    'swin-tiny':
+    ModelPair('Swin-T', 'smmix/swin-tiny_mixup-cutmix_16xb64_in1k.py',
+              'smmix/swin-tiny_smmix_16xb64_in1k.py'),
+    'pvt-v2-b2':
+    ModelPair('PVT-v2-B2', 'smmix/pvt-v2-b2_mixup-cutmix_4xb256_in1k.py',
+              'smmix/pvt-v2-b2_smmix_4xb256_in1k.py'),
+}
+DEFAULT_MODEL = 'deit-tiny'
+BASELINE_CONFIG = MODELS[DEFAULT_MODEL].baseline
+SMMIX_CONFIG = MODELS[DEFAULT_MODEL].smmix
+
+
+def model_variants(model: str = DEFAULT_MODEL) -> tuple:
+    """The variants a model runs: the base ones, and the suite's on
+    DeiT-Tiny."""
+    return VARIANTS if _pair(model).suite else BASE_VARIANTS
+
+
+def _pair(model: str) -> ModelPair:
+    if model not in MODELS:
+        raise ValueError(f'model must be one of {tuple(MODELS)}, got '
+                         f'{model!r}')
+    return MODELS[model]
+
+
+def variant_config(variant: str, model: str = DEFAULT_MODEL) -> Config:
+    """The config of one variant on one model (see the module
+    docstring)."""
+    pair = _pair(model)
+    if variant not in model_variants(model):
+        raise ValueError(f'variant must be one of {model_variants(model)}'
+                         f' on {model}, got {variant!r}')
     if variant in SUITE_VARIANTS:
         cfg = Config.fromfile(load_suite(SUITE).methods[variant].config)
         cfg.model.backbone.arch = 'deit-tiny'
         cfg.model.head.in_channels = 192
         return cfg
     if variant.startswith('smmix'):
-        cfg = Config.fromfile(osp.join(config_dir(), SMMIX_CONFIG))
+        cfg = Config.fromfile(osp.join(config_dir(), pair.smmix))
         cfg.model.train_cfg.augments.switch_prob = 1.0
         if variant == 'smmix_bf16':
             cfg.model.train_cfg.augments.motivating_dtype = 'bfloat16'
         return cfg
-    cfg = Config.fromfile(osp.join(config_dir(), BASELINE_CONFIG))
-    augments = dict(
-        nomix=[],
-        mixup=[dict(type='Mixup', alpha=0.8)],
-        cutmix=[dict(type='CutMix', alpha=1.0)])[variant]
+    cfg = Config.fromfile(osp.join(config_dir(), pair.baseline))
+    # the baseline's own Mixup or CutMix augment, alone
+    kind = dict(nomix=None, mixup='Mixup', cutmix='CutMix')[variant]
+    augments = [a for a in cfg.model.train_cfg.augments if a.type == kind]
+    if kind and len(augments) != 1:
+        raise ValueError(f'{pair.baseline} has no single {kind} augment')
     cfg.model.train_cfg = dict(augments=augments)
     return cfg
 
@@ -171,14 +212,16 @@ class SMMixCosts:
         return time.perf_counter() - start
 
 
-def variant_memory(variant: str, batch_size: int, steps: int) -> dict:
+def variant_memory(variant: str, batch_size: int, steps: int,
+                   model: str = DEFAULT_MODEL) -> dict:
     """Peak RSS of one variant in this process (run it in a fresh one)."""
     data = random_batch(batch_size)
-    model, optim = build_model(variant_config(variant), torch.device('cpu'))
+    net, optim = build_model(variant_config(variant, model),
+                             torch.device('cpu'))
     build_peak = peak_rss_mib()
     was_reset = reset_peak_rss()
     before = rss_mib() if was_reset else build_peak
-    step_times({variant: (model, optim)}, data, torch.device('cpu'), steps,
+    step_times({variant: (net, optim)}, data, torch.device('cpu'), steps,
                0)
     peak = peak_rss_mib()
     return dict(
@@ -189,8 +232,8 @@ def variant_memory(variant: str, batch_size: int, steps: int) -> dict:
         peak_reset=was_reset)
 
 
-def measure_memory(batch_size: int, steps: int,
-                   threads: int = 0) -> Dict[str, dict]:
+def measure_memory(batch_size: int, steps: int, threads: int = 0,
+                   model: str = DEFAULT_MODEL) -> Dict[str, dict]:
     """:func:`variant_memory` of every variant, each in a fresh Python."""
     out = {}
     for variant in BASE_VARIANTS:
@@ -199,7 +242,7 @@ def measure_memory(batch_size: int, steps: int,
                 f'if {threads}: torch.set_num_threads({threads})\n'
                 'from mmsmmix.benchmarks.step_time import variant_memory\n'
                 f'print(json.dumps(variant_memory({variant!r}, '
-                f'{batch_size}, {steps})))')
+                f'{batch_size}, {steps}, {model!r})))')
         res = subprocess.run([sys.executable, '-c', code], check=True,
                              capture_output=True, text=True)
         out[variant] = json.loads(res.stdout.strip().splitlines()[-1])
@@ -217,20 +260,25 @@ def run(rounds: int = 10,
         mem_steps: int = 3,
         memory: bool = True,
         threads: int = 0,
-        variants=VARIANTS,
-        precisions=PRECISIONS) -> dict:
-    """Measure every variant in every precision side by side (one process,
-    round-robin, the order rotating); the numbers as a dict."""
+        variants=None,
+        precisions=PRECISIONS,
+        model: str = DEFAULT_MODEL) -> dict:
+    """Measure every variant (default: all of the model's) in every
+    precision side by side (one process, round-robin, the order rotating);
+    the numbers as a dict."""
+    pair = _pair(model)
+    variants = model_variants(model) if variants is None else variants
     for needed in ('cutmix', 'smmix'):
         if needed not in variants:
             raise ValueError(f'variants must include {needed!r} (the '
                              'reference and the costed step)')
     env = dict(environment(), batch_size=batch_size, rounds=rounds,
-               warmup=warmup)
+               warmup=warmup, model=model, model_label=pair.label,
+               configs=dict(baseline=pair.baseline, smmix=pair.smmix))
     device = torch.device('cpu')
     data = random_batch(batch_size)
     keys = [(v, p) for p in precisions for v in variants]
-    models = {(v, p): build_model(variant_config(v), device,
+    models = {(v, p): build_model(variant_config(v, model), device,
                                   bf16=p == 'bf16') for v, p in keys}
     costs = SMMixCosts(models['smmix', precisions[0]][0], data)
     parts = dict(mix=[], clean=[], clean_bf16=[], plain=[], guard=[])
@@ -291,7 +339,7 @@ def run(rounds: int = 10,
             a / b for a, b in zip(parts['clean'][warmup:],
                                   by_p[first]['cutmix'])),
         eval_forward_without_probe_s=median(parts['plain'][warmup:]),
-        memory=measure_memory(batch_size, mem_steps, threads)
+        memory=measure_memory(batch_size, mem_steps, threads, model)
         if memory else None,
         memory_method=('peak RSS (/proc/self/status VmHWM) of a fresh '
                        'process per base variant that builds the model and '
@@ -318,8 +366,8 @@ def report(r: dict) -> str:
     env, mem, precisions = r['env'], r['memory'], r['precisions']
     first = precisions[0]
     lines = [
-        f"## Training-step time, DeiT-Tiny 224px, batch {env['batch_size']}"
-        ', CPU\n',
+        f"## Training-step time, {env['model_label']} "
+        f"224px, batch {env['batch_size']}, CPU\n",
         f"{env['date']}; torch {env['torch']}, mmpretrain "
         f"{env['mmpretrain']}, mmengine {env['mmengine']}, mmsmmix "
         f"{env['mmsmmix']}, Python {env['python']}; {env['threads']} "

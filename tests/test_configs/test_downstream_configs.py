@@ -1,7 +1,8 @@
 """configs/downstream/: each config, built from mmseg's / mmdet's own base
 configs, trains one step and validates through the real mmengine Runner on
 CPU, on tiny datasets written here in the on-disk layouts the configs read
-(ADE20K folders, COCO json), starting from a converted SMMix checkpoint."""
+(ADE20K folders, COCO json), starting from a converted SMMix checkpoint
+(Swin: a Swin-T classifier built from MMPretrain's model config)."""
 import json
 import os.path as osp
 
@@ -12,7 +13,7 @@ from mmengine.config import Config
 from PIL import Image
 
 from mmsmmix.models.converters import convert_to_dense
-from tests.helpers import REPO_ROOT, smmix_classifier
+from tests.helpers import REPO_ROOT, smmix_classifier, swin_tiny_classifier
 
 pytestmark = pytest.mark.dense
 DOWNSTREAM = osp.join(REPO_ROOT, 'configs', 'downstream')
@@ -28,7 +29,8 @@ def _dense_stack():
 
 
 def _converted(tmp_path, config, arch, target):
-    state = smmix_classifier(config).state_dict()
+    state = (swin_tiny_classifier() if arch == 'swin' else
+             smmix_classifier(config)).state_dict()
     path = str(tmp_path / f'{target}.pth')
     torch.save(convert_to_dense(state, arch, target), path)
     return path
@@ -100,17 +102,10 @@ def _train_and_validate(cfg, work_dir):
     return runner
 
 
-def test_upernet_deit_small_ade20k(tmp_path):
+def _ade20k_one_step(tmp_path, cfg, checkpoint):
+    """One training and one validation step of an mmseg config on CPU."""
     root = tmp_path / 'ade'
     _ade20k(root)
-    checkpoint = _converted(tmp_path, 'deit-small_smmix_4xb256_in1k.py',
-                            'vit', 'mmseg-vit')
-    cfg = Config.fromfile(osp.join(
-        DOWNSTREAM, 'upernet_deit-small-smmix_8xb2-80k_ade20k-512x512.py'))
-    assert cfg.model.backbone.init_cfg.checkpoint == \
-        'pretrain/deit-small_smmix_mmseg.pth'
-    assert cfg.model.pretrained is None
-    assert cfg.model.backbone.patch_bias is True
     cfg.model.backbone.init_cfg.checkpoint = checkpoint
     # CPU, one process: BN for SyncBN, 64-px crops for 512-px ones.
     for head in ('decode_head', 'auxiliary_head'):
@@ -126,29 +121,52 @@ def test_upernet_deit_small_ade20k(tmp_path):
                          val_interval=1)
     runner = _train_and_validate(cfg, tmp_path / 'work')
     assert runner.iter == 1
+    scalars = runner.message_hub.log_scalars
+    assert 'val/mIoU' in scalars and 'train/decode.loss_ce' in scalars
+    return runner
+
+
+def test_upernet_deit_small_ade20k(tmp_path):
+    checkpoint = _converted(tmp_path, 'deit-small_smmix_4xb256_in1k.py',
+                            'vit', 'mmseg-vit')
+    cfg = Config.fromfile(osp.join(
+        DOWNSTREAM, 'upernet_deit-small-smmix_8xb2-80k_ade20k-512x512.py'))
+    assert cfg.model.backbone.init_cfg.checkpoint == \
+        'pretrain/deit-small_smmix_mmseg.pth'
+    assert cfg.model.pretrained is None
+    assert cfg.model.backbone.patch_bias is True
+    runner = _ade20k_one_step(tmp_path, cfg, checkpoint)
     backbone = runner.model.backbone
     # the converted weights were loaded (then one optimiser step moved them)
     state = torch.load(checkpoint, weights_only=True)
     assert torch.allclose(backbone.cls_token, state['cls_token'], atol=1e-3)
-    scalars = runner.message_hub.log_scalars
-    assert 'val/mIoU' in scalars and 'train/decode.loss_ce' in scalars
 
 
-@pytest.mark.parametrize('config,metrics', [
-    ('retinanet_pvt-small-smmix_fpn_1x_coco.py', ['bbox']),
-    ('mask-rcnn_pvt-small-smmix_fpn_1x_coco.py', ['bbox', 'segm']),
-])
-def test_pvt_small_coco(tmp_path, config, metrics):
+def test_upernet_swin_tiny_ade20k(tmp_path):
+    checkpoint = _converted(tmp_path, None, 'swin', 'mmseg-swin')
+    cfg = Config.fromfile(osp.join(
+        DOWNSTREAM, 'upernet_swin-tiny-smmix_8xb2-160k_ade20k-512x512.py'))
+    assert cfg.model.backbone.type == 'SwinTransformer'
+    assert cfg.model.backbone.init_cfg.checkpoint == \
+        'pretrain/swin-tiny_smmix_mmseg.pth'
+    assert cfg.model.pretrained is None
+    runner = _ade20k_one_step(tmp_path, cfg, checkpoint)
+    backbone = runner.model.backbone
+    state = torch.load(checkpoint, weights_only=True)
+    # the classifier's (random) norm3 and a stage-1 qkv were loaded
+    assert torch.allclose(backbone.norm3.weight, state['norm3.weight'],
+                          atol=1e-3)
+    assert torch.allclose(
+        backbone.stages[0].blocks[0].attn.w_msa.qkv.weight,
+        state['stages.0.blocks.0.attn.w_msa.qkv.weight'], atol=1e-3)
+
+
+def _coco_one_epoch(tmp_path, cfg, checkpoint, metrics):
+    """One training step (one epoch of 2 images) and one validation of an
+    mmdet config on CPU."""
     from mmdet.datasets import CocoDataset
     root = tmp_path / 'coco'
     _coco(root, CocoDataset.METAINFO['classes'])
-    checkpoint = _converted(tmp_path, 'pvt-small_smmix_4xb256_in1k.py',
-                            'pvt', 'mmdet-pvt')
-    cfg = Config.fromfile(osp.join(DOWNSTREAM, config))
-    assert cfg.model.backbone.type == 'PyramidVisionTransformer'
-    assert cfg.model.backbone.num_layers == [3, 4, 6, 3]
-    assert cfg.model.backbone.init_cfg.checkpoint == \
-        'pretrain/pvt-small_smmix_mmdet.pth'
     assert cfg.optim_wrapper.optimizer.type == 'AdamW'
     cfg.model.backbone.init_cfg.checkpoint = checkpoint
     _small_loaders(cfg, root)
@@ -162,11 +180,47 @@ def test_pvt_small_coco(tmp_path, config, metrics):
     (test_cfg.rcnn if 'rcnn' in test_cfg else test_cfg).score_thr = 0.
     runner = _train_and_validate(cfg, tmp_path / 'work')
     assert runner.iter == 1
+    scalars = runner.message_hub.log_scalars
+    for metric in metrics:
+        assert f'val/coco/{metric}_mAP' in scalars
+    return runner
+
+
+@pytest.mark.parametrize('config,metrics', [
+    ('retinanet_pvt-small-smmix_fpn_1x_coco.py', ['bbox']),
+    ('mask-rcnn_pvt-small-smmix_fpn_1x_coco.py', ['bbox', 'segm']),
+])
+def test_pvt_small_coco(tmp_path, config, metrics):
+    checkpoint = _converted(tmp_path, 'pvt-small_smmix_4xb256_in1k.py',
+                            'pvt', 'mmdet-pvt')
+    cfg = Config.fromfile(osp.join(DOWNSTREAM, config))
+    assert cfg.model.backbone.type == 'PyramidVisionTransformer'
+    assert cfg.model.backbone.num_layers == [3, 4, 6, 3]
+    assert cfg.model.backbone.init_cfg.checkpoint == \
+        'pretrain/pvt-small_smmix_mmdet.pth'
+    runner = _coco_one_epoch(tmp_path, cfg, checkpoint, metrics)
     state = torch.load(checkpoint, weights_only=True)
     q = runner.model.backbone.layers[0][1][1].attn.attn.in_proj_weight
     # q of block1.0 (before the single optimiser step)
     assert torch.allclose(q[:64], state['block1.0.attn.q.weight'],
                           atol=1e-3)
-    scalars = runner.message_hub.log_scalars
-    for metric in metrics:
-        assert f'val/coco/{metric}_mAP' in scalars
+
+
+def test_mask_rcnn_swin_tiny_coco(tmp_path):
+    checkpoint = _converted(tmp_path, None, 'swin', 'mmdet-swin')
+    cfg = Config.fromfile(
+        osp.join(DOWNSTREAM, 'mask-rcnn_swin-tiny-smmix_fpn_1x_coco.py'))
+    assert cfg.model.backbone.type == 'SwinTransformer'
+    assert cfg.model.backbone.depths == [2, 2, 6, 2]
+    assert cfg.model.backbone.convert_weights is False
+    assert cfg.model.backbone.init_cfg.checkpoint == \
+        'pretrain/swin-tiny_smmix_mmdet.pth'
+    runner = _coco_one_epoch(tmp_path, cfg, checkpoint, ['bbox', 'segm'])
+    backbone = runner.model.backbone
+    state = torch.load(checkpoint, weights_only=True)
+    # the classifier's (random) norm3 and the patch embedding were loaded
+    assert torch.allclose(backbone.norm3.weight,
+                          state['backbone.norm3.weight'], atol=1e-3)
+    assert torch.allclose(backbone.patch_embed.projection.weight,
+                          state['backbone.patch_embed.projection.weight'],
+                          atol=1e-3)

@@ -41,6 +41,11 @@ def test_every_model_has_an_smmix_and_a_baseline_config():
     names = {osp.basename(p) for p in glob.glob(f'{SMMIX_CONFIGS}/*.py')}
     expected = {f'{m}_{kind}_4xb256_in1k.py' for m in MODELS_
                 for kind in ('smmix', 'mixup-cutmix')}
+    # backbones without a class token: test_hierarchical_configs.py
+    expected |= {f'{m}_{kind}_{setting}_in1k.py'
+                 for m, setting in (('swin-tiny', '16xb64'),
+                                    ('pvt-v2-b2', '4xb256'))
+                 for kind in ('smmix', 'mixup-cutmix')}
     assert names == expected
 
 

@@ -132,8 +132,8 @@ def test_import_still_registers_everything(ours):
     assert ours['registered'] == {
         'MODELS': [
             'CaiT', 'DecoupledMixupLoss', 'MixImageClassifier',
-            'PyramidVisionTransformerV1', 'RankMixupLoss', 'SMMixClsHead',
-            'SMMixConsistencyLoss'
+            'PyramidVisionTransformerV1', 'PyramidVisionTransformerV2',
+            'RankMixupLoss', 'SMMixClsHead', 'SMMixConsistencyLoss'
         ],
         'BATCH_AUGMENTS': ['FMix', 'MixPro', 'RankMixup', 'SMMix',
                            'TransMix'],

@@ -5,6 +5,7 @@ from mmpretrain.registry import MODELS
 
 import mmsmmix  # noqa: F401
 from mmsmmix.models.probes import AttentionRecord, build_attention_probe
+from mmsmmix.ops import head_mean
 from tests.helpers import tiny_vit_cfg
 
 
@@ -35,14 +36,14 @@ def _last_layer_input(backbone, x):
     return seen['x']
 
 
-def _hand_attention(backbone, x):
-    """softmax(q k^T / sqrt(d)) of the last block, recomputed by hand.
+def _hand_probs(layer, x):
+    """softmax(q k^T / sqrt(d)) of one block on its input ``x``, by hand,
+    and its values.
 
     qkv output channels are laid out [q | k | v], each split into heads
     of ``head_dim`` consecutive channels.
     """
-    layer = backbone.layers[-1]
-    tokens = layer.ln1(_last_layer_input(backbone, x))
+    tokens = layer.ln1(x)
     b, t, dim = tokens.shape
     heads = layer.attn.num_heads
     hd = dim // heads
@@ -53,6 +54,11 @@ def _hand_attention(backbone, x):
     v = qkv[..., 2 * dim:].reshape(b, t, heads, hd).transpose(1, 2)
     attn = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5, dim=-1)
     return attn, v
+
+
+def _hand_attention(backbone, x):
+    """The last block's attention and values, by hand."""
+    return _hand_probs(backbone.layers[-1], _last_layer_input(backbone, x))
 
 
 def test_captured_attention_matches_hand_recomputation(vit):
@@ -146,3 +152,56 @@ def test_non_vit_backbone_raises_type_error():
         build_attention_probe(resnet)
     with pytest.raises(TypeError, match='Linear'):
         build_attention_probe(torch.nn.Linear(2, 2))
+
+
+def _layer_inputs(backbone, x):
+    """Every layer's input, taken with our own forward pre-hooks."""
+    seen = []
+    handles = [
+        layer.register_forward_pre_hook(
+            lambda m, inputs: seen.append(inputs[0].detach()))
+        for layer in backbone.layers
+    ]
+    try:
+        with torch.no_grad():
+            backbone(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return seen
+
+
+def test_all_block_capture_with_head_mean(vit):
+    """blocks='all' with reduce=head_mean keeps one (B, T, T) head mean per
+    block, in forward order, equal to a by-hand recomputation from each
+    block's own weights; the record itself is the last block's."""
+    x = torch.randn(2, 1, 28, 28)
+    probe = build_attention_probe(vit)
+    with torch.no_grad(), probe.capture(blocks='all',
+                                        reduce=head_mean) as record:
+        vit(x)
+        vit(x)  # a second forward replaces the first's blocks
+    assert len(record.blocks) == len(vit.layers) == 2
+    for layer, inputs, block in zip(vit.layers, _layer_inputs(vit, x),
+                                    record.blocks):
+        assert block.attn.shape == (2, 50, 50)  # reduced, no head axis
+        assert block.grid == (7, 7) and block.num_extra_tokens == 1
+        hand, _ = _hand_probs(layer, inputs)
+        assert torch.allclose(block.attn, hand.mean(1), atol=1e-6)
+    assert record.attn is record.blocks[-1].attn
+
+
+def test_all_block_capture_full_maps_and_bad_blocks(vit):
+    """Without reduce, every block's full (B, heads, T, T) map; the last
+    equals the single-block capture; an unknown ``blocks`` is refused."""
+    x = torch.randn(1, 1, 28, 28)
+    probe = build_attention_probe(vit)
+    with torch.no_grad(), probe.capture(blocks='all') as every, \
+            probe.capture() as last:
+        vit(x)
+    assert [b.attn.shape for b in every.blocks] == [(1, 4, 50, 50)] * 2
+    assert torch.equal(every.blocks[-1].attn, last.attn)
+    assert last.blocks == []
+    with pytest.raises(ValueError, match="'last', 'all'"):
+        with probe.capture(blocks='first'):
+            pass

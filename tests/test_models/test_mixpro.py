@@ -15,6 +15,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import mmsmmix  # noqa: F401
+from mmsmmix.models.augments import MixPro
 from mmsmmix.models.probes import AttentionRecord, build_attention_probe
 from mmsmmix.ops import cell_token_masks
 from tests.helpers import record_mixes, tiny_vit_cfg
@@ -420,3 +421,43 @@ def test_training_step_uses_pal_labels():
     assert torch.isfinite(log_vars['loss'])
     assert any(not torch.equal(a, b)
                for a, b in zip(before, model.parameters()))
+
+
+def test_pixel_cells_equal_official_without_the_model():
+    """cell_pixels (the official Swin MASK_PATCH_SIZE): cells of that many
+    pixels whatever the backbone's tokens; with pal=False no model and no
+    attention are needed (the official Swin configs)."""
+    aug = MixPro(cell_pixels=7, pal=False, maskmix_prob=1., seed=SEED)
+    assert aug.attn_stat is None and not aug.uses_model
+    images = torch.rand(5, 1, 28, 28)
+    labels = [0, 3, 3, 7, 9]
+    result = aug.mix(images, _one_hot(labels))  # no context
+    official = _official_maskmix(images, labels, _stream(), cell_tokens=1,
+                                 patch=7)  # 4x4 cells of 7 px
+    assert torch.equal(result.inputs, official['mixed'])
+    assert torch.allclose(result.targets, official['targets'], atol=1e-6)
+    assert result.relabel is None
+    with pytest.raises(ValueError, match='cell_pixels=8 must divide'):
+        MixPro(cell_pixels=8, pal=False, maskmix_prob=1.).mix(
+            images, _one_hot(labels))
+
+
+def test_pal_on_pixel_cells_reads_each_tokens_kept_share():
+    """With 14-px cells on 4-px tokens, token column 3 (pixels 12..15)
+    straddles two cells: its kept share is the mean over its pixels."""
+    model = _model(cell_pixels=14, maskmix_prob=1.)
+    aug = model.augments[0]
+    result = aug.mix(torch.rand(3, 1, 28, 28), _one_hot([1, 2, 3]),
+                     model.mix_context)
+    batch = result.info['batch']
+    kept = batch.kept_share((7, 7)).reshape(3, 7, 7)
+    cells = batch.tokens.reshape(3, 2, 2)  # the 2x2 cell grid of 14 px
+    for b in range(3):
+        # token (0, 0): pixels 0..3 of cell (0, 0)
+        assert kept[b, 0, 0].item() == cells[b, 0, 0].item()
+        # token (0, 3): pixels 12..13 in cell (0, 0), 14..15 in (0, 1)
+        assert kept[b, 0, 3].item() == pytest.approx(
+            (cells[b, 0, 0].item() + cells[b, 0, 1].item()) / 2)
+        # token (3, 3): a quarter in each cell
+        assert kept[b, 3, 3].item() == pytest.approx(
+            cells[b].mean().item())

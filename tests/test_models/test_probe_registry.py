@@ -9,7 +9,8 @@ from mmpretrain.registry import MODELS
 import mmsmmix  # noqa: F401
 from mmsmmix.models.backbones import CaiT, PyramidVisionTransformerV1
 from mmsmmix.models.probes import (AttentionProbe, AttentionRecord,
-                                   build_attention_probe, probe_types)
+                                   AttentionSite, build_attention_probe,
+                                   probe_types)
 from mmsmmix.registry import ATTENTION_PROBES
 from tests.helpers import tiny_vit_cfg
 
@@ -36,13 +37,13 @@ def own_probe():
         def _record(self, attn_stat):
             return AttentionRecord(num_extra_tokens=0, patch_size=(1, 2))
 
-        def _hooks(self, record, attn_stat):
+        def _sites(self, attn_stat):
 
-            def hook(module, inputs, output):
-                record.attn = module.attn.float()
-                record.grid = (2, 2)
+            def read(module, inputs, output, block):
+                block.grid = (2, 2)
+                return module.attn.float()
 
-            return [(self.backbone, hook)]
+            return [AttentionSite(self.backbone, read)]
 
     ATTENTION_PROBES.register_module(module=MixerProbe)
     yield MixerProbe
@@ -52,7 +53,8 @@ def own_probe():
 def test_ours_are_found_by_backbone_type():
     names = {p.__name__ for p in probe_types()}
     assert names == {'ViTAttentionProbe', 'CaiTAttentionProbe',
-                     'PVTAttentionProbe'}
+                     'PVTAttentionProbe', 'SwinAttentionProbe',
+                     'PVTv2AttentionProbe'}
     assert type(build_attention_probe(MODELS.build(
         tiny_vit_cfg()))).__name__ == 'ViTAttentionProbe'
     pvt = PyramidVisionTransformerV1(arch=dict(depths=[1, 1, 1, 1]))

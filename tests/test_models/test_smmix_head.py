@@ -242,3 +242,39 @@ def test_consistency_loss_gradient_and_zero():
     # lam = 1: the teacher is each sample's own clean logits
     own = SMMixConsistencyLoss()(torch.tensor(CLEAN), torch.tensor(CLEAN), 1.)
     assert abs(own.item()) < 1e-6
+
+
+# The 4 patches of TOKENS as a (B, C, 2, 2) last-stage map in raster order,
+# as a backbone without a class token (Swin, PVT-v2) returns it.
+# Class feature = the mean of the 4 positions:
+#   sample 0: [3/4, 5/4, 3/4, 3/4] -> W_CLS f + B_CLS = [-.4, .75, 1.4]
+#   sample 1: [5/4, 1/2, 3/2, 7/4] -> [.85, 1.5, 3.4]
+Z_POOLED = [[-.4, .75, 1.4], [.85, 1.5, 3.4]]
+
+
+def _feature_map():
+    return torch.tensor(TOKENS)[:, 1:].transpose(1, 2).reshape(2, 4, 2, 2)
+
+
+def test_feature_map_input_pools_like_the_gap_neck():
+    """(B, C, H, W): the class logits of the map's mean (hand values), the
+    same as MMPretrain's GlobalAveragePooling neck before the head."""
+    head = _head()
+    fmap = _feature_map()
+    with torch.no_grad():
+        assert torch.allclose(head((fmap, )), torch.tensor(Z_POOLED))
+        gap = MODELS.build(dict(type='GlobalAveragePooling'))
+        assert torch.allclose(head(gap((fmap, ))), torch.tensor(Z_POOLED))
+
+
+def test_feature_map_region_losses_match_hand_computation():
+    """The fine loss reads the map's positions as the patch tokens (same
+    hand T/S logits), the class and consistency terms the pooled logits."""
+    losses = _head().loss((_feature_map(), ), _samples(),
+                          mix_info=_mix_info())
+    assert losses['loss_cls'].item() == pytest.approx(
+        _soft_ce(Z_POOLED, MIXED), rel=1e-5)
+    fine = .5 * (_soft_ce(T_LOGITS, TARGET) + _soft_ce(S_LOGITS, SOURCE))
+    assert losses['loss_fine'].item() == pytest.approx(fine, rel=1e-5)
+    assert losses['loss_con'].item() == pytest.approx(
+        _kl_batchmean(Z_POOLED, _teacher()), rel=1e-5)

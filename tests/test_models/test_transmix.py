@@ -136,3 +136,63 @@ def test_training_step_relabels_from_the_mixed_forward():
 def test_bad_alpha():
     with pytest.raises(ValueError, match='alpha must be finite'):
         TransMix(alpha=0)
+
+
+def _no_cls_model(attn_stat):
+    """TransMix on a ViT built without a class token (mean-pooled)."""
+    return MODELS.build(
+        dict(
+            type='MixImageClassifier',
+            backbone=tiny_vit_cfg(out_type='avg_featmap',
+                                  with_cls_token=False),
+            head=dict(
+                type='LinearClsHead',
+                num_classes=10,
+                in_channels=64,
+                loss=dict(type='CrossEntropyLoss', use_soft=True)),
+            train_cfg=dict(augments=dict(type='TransMix', seed=0,
+                                         attn_stat=attn_stat))))
+
+
+def test_cls_statistic_refused_at_build_without_a_class_token():
+    """The official class-to-patch statistic needs a class token: refused
+    when the model is built, naming backbone, statistic and alternative."""
+    with pytest.raises(ValueError) as err:
+        _no_cls_model('cls')
+    for part in ("TransMix attn_stat='cls'", 'VisionTransformer',
+                 'has no class token', "attn_stat='pooled'"):
+        assert part in str(err.value)
+    with pytest.raises(ValueError, match="'cls' \\(official\\) or 'pooled'"):
+        TransMix(attn_stat='patch')
+
+
+def test_pooled_statistic_relabels_by_the_pooled_attention():
+    """attn_stat='pooled' (ours): the pasted share is half the area plus
+    half the share of the column-mean attention inside the box, which sums
+    to 1 over the tokens, so the share lies in [area/2, area/2 + 1/2]."""
+    model = _no_cls_model('pooled')
+    model.train()
+    samples = [DataSample().set_gt_label(k) for k in (1, 4, 8, 2)]
+    mixes = record_mixes(model.augments[0])
+    log_vars = model.train_step(
+        dict(inputs=torch.rand(4, 1, 28, 28) * 255, data_samples=samples),
+        OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)))
+    assert torch.isfinite(log_vars['loss'])
+    scores = torch.stack([s.gt_score for s in samples])
+    area = mixes[0].info['pasted_area']
+    pasted = scores[torch.arange(4), torch.tensor([2, 8, 4, 1])]
+    assert torch.all(pasted >= area / 2 - 1e-6)
+    assert torch.all(pasted <= area / 2 + 0.5 + 1e-6)
+
+
+def test_pooled_share_by_hand():
+    """'pooled' on a 2x2 grid, no class token, 1 head: the column means of
+    the rows below are (.4, .3, .2, .1); a box over the top-right token
+    (pixels 0..3 x 4..7 of 8x8, area 1/4) gives (1/4 + .3) / 2."""
+    rows = torch.tensor([[.7, .1, .1, .1], [.1, .7, .1, .1],
+                         [.4, .3, .2, .1], [.4, .1, .4, .1]])
+    record = AttentionRecord(attn=rows[None, None], num_extra_tokens=0,
+                             grid=(2, 2), patch_size=(4, 4))
+    share = TransMix(attn_stat='pooled').pasted_share(record, (0, 4, 4, 8),
+                                                      (8, 8), 0.25)
+    assert torch.allclose(share, torch.tensor([(0.25 + 1.2 / 4) / 2]))

@@ -1,16 +1,17 @@
 """tools/model_converters/mmsmmix2dense.py: freshly initialised SMMix DeiT-S
-and PVT-S classifiers converted for timm, mmsegmentation and mmdetection
-load with no missing backbone key and give the same features as ours; bad
-inputs are refused with clear messages."""
+and PVT-S classifiers and an MMPretrain Swin-T classifier converted for timm,
+mmsegmentation and mmdetection load with no missing backbone key and give
+the same features as ours; bad inputs are refused with clear messages."""
 import os.path as osp
 
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.config import ConfigDict
 
 from mmsmmix.models.converters import convert_to_dense, load_classifier_weights
 from mmsmmix.utils import CheckpointFileError, CheckpointMismatchError
-from tests.helpers import refused, smmix_classifier
+from tests.helpers import refused, smmix_classifier, swin_tiny_classifier
 from tests.tool_process import run_tool
 
 CONVERT = osp.join('model_converters', 'mmsmmix2dense.py')
@@ -32,6 +33,34 @@ def pvt(tmp_path_factory):
     path = tmp_path_factory.mktemp('pvt') / 'pvt.pth'
     torch.save(model.state_dict(), path)  # a plain state dict
     return model, str(path)
+
+
+@pytest.fixture(scope='module')
+def swin(tmp_path_factory):
+    model = swin_tiny_classifier()
+    path = tmp_path_factory.mktemp('swin') / 'epoch_1.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(epoch=1)),
+               path)
+    return model, str(path)
+
+
+def _swin_stages(model, images):
+    """Our Swin's four stage outputs as mmdet/mmseg give them: each stage
+    before its patch merging, normalised (stages 1-3 by a plain LayerNorm,
+    the identity ``norm0``-``norm2`` the converter writes; stage 4 by our
+    ``norm3``), as (B, C, h, w)."""
+    backbone = model.backbone
+    outs = []
+    with torch.no_grad():
+        x, hw = backbone.patch_embed(images)
+        for i, stage in enumerate(backbone.stages):
+            x, hw = stage(x, hw, do_downsample=False)
+            out = (backbone.norm3(x) if i == 3 else F.layer_norm(
+                x, x.shape[-1:]))
+            outs.append(out.view(-1, *hw, x.shape[-1]).permute(0, 3, 1, 2))
+            if stage.downsample is not None:
+                x, hw = stage.downsample(x, hw)
+    return outs
 
 
 def _convert(src, dst, target):
@@ -74,7 +103,7 @@ def test_timm_vit_gives_our_features(deit, tmp_path):
     assert torch.allclose(theirs, ours, atol=1e-5)
 
 
-def test_refuses_bad_files_and_targets(deit, pvt, tmp_path, capsys):
+def test_refuses_bad_files_and_targets(deit, pvt, swin, tmp_path, capsys):
     text = tmp_path / 'notes.pth'
     text.write_text('not a checkpoint')
     tensor = tmp_path / 'tensor.pth'
@@ -86,14 +115,24 @@ def test_refuses_bad_files_and_targets(deit, pvt, tmp_path, capsys):
         (text, 'mmseg-vit', 'notes.pth is not a PyTorch checkpoint'),
         (tensor, 'mmseg-vit', 'holds a Tensor, not a checkpoint dict'),
         (resnet, 'mmseg-vit',
-         "not a DeiT/ViT or PVT-v1 classifier checkpoint: expected "
-         "'backbone.layers.0.attn.qkv.weight' or "
-         "'backbone.block1.0.attn.q.weight'; its backbone has ['conv1']"),
+         "not a DeiT/ViT, PVT-v1 or Swin classifier checkpoint: expected "
+         "'backbone.layers.0.attn.qkv.weight', "
+         "'backbone.block1.0.attn.q.weight' or "
+         "'backbone.stages.0.blocks.0.attn.w_msa.qkv.weight'; its backbone "
+         "has ['conv1']"),
         (pvt[1], 'mmseg-vit', "cannot map a PVT-v1 checkpoint to "
          "'mmseg-vit', which takes DeiT/ViT backbones"),
         (pvt[1], 'timm', 'timm has no PVT-v1'),
         (deit[1], 'mmdet-pvt', "cannot map a DeiT/ViT checkpoint to "
          "'mmdet-pvt'"),
+        (swin[1], 'mmseg-vit', "cannot map a Swin checkpoint to "
+         "'mmseg-vit', which takes DeiT/ViT backbones"),
+        (swin[1], 'timm', "cannot map a Swin checkpoint to 'timm', which "
+         'takes DeiT/ViT backbones'),
+        (deit[1], 'mmdet-swin', "cannot map a DeiT/ViT checkpoint to "
+         "'mmdet-swin', which takes Swin backbones"),
+        (pvt[1], 'mmseg-swin', "cannot map a PVT-v1 checkpoint to "
+         "'mmseg-swin', which takes Swin backbones"),
         (tmp_path / 'missing.pth', 'timm', 'not found (looked for'),
     ]
     # The command line's main() once (its one-line refusal, nothing
@@ -111,7 +150,7 @@ def test_refuses_bad_files_and_targets(deit, pvt, tmp_path, capsys):
                         capsys=capsys)
     assert code == 2 and out.strip() == (
         f'{tool}: --to mmseg: unknown target; choose from mmseg-vit, '
-        'mmdet-pvt, timm'), out
+        'mmdet-pvt, timm, mmdet-swin, mmseg-swin'), out
     # a checkpoint of a family the target does not take: named with it
     code, out = refused(tool, pvt[1], str(dst), '--to', 'timm',
                         capsys=capsys)
@@ -202,3 +241,135 @@ def test_mmdet_pvt_gives_our_features(pvt, tmp_path):
     for a, b in zip(theirs, ours):
         assert a.shape == b.shape
         assert torch.allclose(a, b, atol=1e-4)
+
+
+def test_swin_layout_by_hand(swin):
+    """Every backbone tensor of the classifier under its own name (mmdet's
+    under ``backbone.``), plus identity ``norm0``-``norm2``; heads
+    dropped."""
+    _, src = swin
+    arch, state = load_classifier_weights(src)
+    assert arch == 'swin'
+    ours = {k[len('backbone.'):]: v for k, v in state.items()
+            if k.startswith('backbone.')}
+    added = {f'norm{i}.{p}' for i in range(3) for p in ('weight', 'bias')}
+    seg = convert_to_dense(state, arch, 'mmseg-swin')
+    det = convert_to_dense(state, arch, 'mmdet-swin')
+    assert set(seg) == set(ours) | added and not set(ours) & added
+    assert list(det) == ['backbone.' + k for k in seg]
+    for key, value in ours.items():
+        assert torch.equal(seg[key], value), key
+        assert torch.equal(det['backbone.' + key], value), key
+    for i, dims in enumerate((96, 192, 384)):
+        assert torch.equal(seg[f'norm{i}.weight'], torch.ones(dims))
+        assert torch.equal(seg[f'norm{i}.bias'], torch.zeros(dims))
+    assert not torch.equal(seg['norm3.weight'], torch.ones(768))
+
+
+@pytest.mark.slow
+@pytest.mark.dense
+@pytest.mark.parametrize('target', ['mmdet-swin', 'mmseg-swin'])
+def test_swin_gives_our_features(swin, tmp_path, target):
+    """Loaded by the target's own ``init_weights`` (as its configs do) and
+    strictly: at 256 px (stage 4 larger than a window) all four stages are
+    ours."""
+    library = target.split('-')[0]
+    backbones = pytest.importorskip(
+        f'{library}.models.backbones',
+        reason='the dense extra is not installed (make dense)')
+    model, src = swin
+    dst = tmp_path / f'{target}.pth'
+    weights, output = _convert(src, dst, target)
+    assert 'every key fits' in output and '4 head tensors dropped' in output
+    assert 'norm0, norm1, norm2: not in the classifier' in output
+    assert all(isinstance(v, torch.Tensor) for v in weights.values())
+    swin_t = dict(embed_dims=96, depths=[2, 2, 6, 2], num_heads=[3, 6, 12, 24],
+                  window_size=7, out_indices=(0, 1, 2, 3))
+    theirs = backbones.SwinTransformer(
+        **swin_t, init_cfg=ConfigDict(type='Pretrained', checkpoint=str(dst)))
+    theirs.init_weights()
+    strict = backbones.SwinTransformer(**swin_t)
+    bare = {k[len('backbone.'):] if library == 'mmdet' else k: v
+            for k, v in weights.items()}
+    strict.load_state_dict(bare, strict=True)
+    for key, value in strict.state_dict().items():
+        assert torch.equal(theirs.state_dict()[key], value), key
+    images = torch.randn(1, 3, 256, 256)
+    theirs.eval()  # (their train() returns None)
+    with torch.no_grad():
+        outs = theirs(images)
+    for i, (a, b) in enumerate(zip(outs, _swin_stages(model, images))):
+        assert a.shape == b.shape and torch.allclose(a, b, atol=1e-5), i
+
+
+@pytest.mark.dense
+def test_swin_at_224_px(swin):
+    """At 224 px stages 1-3 are ours; stage 4 (7x7, one window) differs only
+    because MMPretrain's Swin does not shift a one-window map unless
+    ``pad_small_map`` (mmdet/mmseg always shift)."""
+    from mmpretrain.models.utils.attention import ShiftWindowMSA
+    backbones = pytest.importorskip(
+        'mmseg.models.backbones',
+        reason='the dense extra is not installed (make dense)')
+    model, src = swin
+    arch, state = load_classifier_weights(src)
+    seg = backbones.SwinTransformer(
+        embed_dims=96, depths=[2, 2, 6, 2], num_heads=[3, 6, 12, 24],
+        window_size=7, out_indices=(0, 1, 2, 3))
+    seg.load_state_dict(convert_to_dense(state, arch, 'mmseg-swin'),
+                        strict=True)
+    images = torch.randn(1, 3, 224, 224)
+    seg.eval()  # (their train() returns None)
+    with torch.no_grad():
+        theirs = seg(images)
+    ours = _swin_stages(model, images)
+    for a, b in zip(theirs[:3], ours[:3]):
+        assert torch.allclose(a, b, atol=1e-5)
+    assert not torch.allclose(theirs[3], ours[3], atol=1e-3)
+    attns = [m for m in model.backbone.modules()
+             if isinstance(m, ShiftWindowMSA)]
+    try:
+        for attn in attns:
+            attn.pad_small_map = True
+        assert torch.allclose(theirs[3], _swin_stages(model, images)[3],
+                              atol=1e-5)
+    finally:
+        for attn in attns:
+            attn.pad_small_map = False
+
+
+@pytest.mark.dense
+def test_mmdet_swin_needs_prefix_and_no_convert_weights(swin, tmp_path):
+    """Why ``--to mmdet-swin`` keeps ``backbone.`` and its config sets
+    ``convert_weights=False``: mmdet's recipe value (True) runs
+    ``swin_converter``, which fails on our file and, on a bare one (mmseg's
+    layout), silently skips the patch embedding; without the prefix and
+    with False nothing loads."""
+    backbones = pytest.importorskip(
+        'mmdet.models.backbones',
+        reason='the dense extra is not installed (make dense)')
+    _, src = swin
+    arch, state = load_classifier_weights(src)
+    files = {}
+    for target in ('mmdet-swin', 'mmseg-swin'):
+        files[target] = str(tmp_path / f'{target}.pth')
+        torch.save(convert_to_dense(state, arch, target), files[target])
+
+    def load(target, convert_weights):
+        det = backbones.SwinTransformer(
+            convert_weights=convert_weights,
+            init_cfg=ConfigDict(type='Pretrained', checkpoint=files[target]))
+        det.init_weights()
+        return {k: torch.equal(v, state['backbone.' + k])
+                for k, v in det.state_dict().items()
+                if k in ('patch_embed.projection.weight',
+                         'stages.0.blocks.0.attn.w_msa.qkv.weight')}
+
+    assert all(load('mmdet-swin', False).values())
+    with pytest.raises(KeyError, match='backbone.stages.0'):
+        load('mmdet-swin', True)
+    assert load('mmseg-swin', True) == {
+        'patch_embed.projection.weight': False,
+        'stages.0.blocks.0.attn.w_msa.qkv.weight': True}
+    with pytest.raises(IndexError):  # no backbone.* key: nothing to load
+        load('mmseg-swin', False)

@@ -1,8 +1,10 @@
-"""tools/benchmark/step_time.py: its variants come from configs/smmix/ and
-one short run reports every number it promises, with the CPU's instruction
-set and bfloat16 support (no timing limits or speed relations: only that
-the measurement is complete and its arithmetic consistent)."""
+"""tools/benchmark/step_time.py: its variants come from configs/smmix/
+(DeiT-Tiny's pair, or Swin-T's or PVT-v2-B2's with ``--model``) and one
+short run reports every number it promises, with the CPU's instruction set
+and bfloat16 support (no timing limits or speed relations: only that the
+measurement is complete and its arithmetic consistent)."""
 import json
+import os.path as osp
 
 import pytest
 import torch
@@ -10,9 +12,11 @@ from mmengine.config import Config
 
 import mmsmmix  # noqa: F401
 from mmsmmix.benchmarks.comparison import load_suite
-from mmsmmix.benchmarks.step_time import (SUITE_VARIANTS, VARIANTS,
-                                          variant_config)
+from mmsmmix.benchmarks.step_time import (BASE_VARIANTS, MODELS,
+                                          SUITE_VARIANTS, VARIANTS,
+                                          model_variants, variant_config)
 from mmsmmix.benchmarks.timing import build_model
+from mmsmmix.registry import config_dir
 from tests.helpers import refused
 from tests.tool_process import run_tool_process
 
@@ -36,8 +40,45 @@ def test_variants_are_the_smmix_configs():
         cfg = variant_config(v)
         assert cfg.model.backbone.arch == 'deit-tiny'
         assert cfg.model.type == 'MixImageClassifier'
+    assert augments['cutmix'] == [dict(type='CutMix', alpha=1.0)]
     with pytest.raises(ValueError, match='variant'):
         variant_config('saliencymix')
+
+
+@pytest.mark.parametrize('model,backbone', [
+    ('swin-tiny', 'SwinTransformer'),
+    ('pvt-v2-b2', 'PyramidVisionTransformerV2')])
+def test_model_option_takes_its_config_pair(model, backbone):
+    """CutMix alone from the model's baseline config, SMMix every step from
+    its SMMix config; the suite's DeiT-S methods stay DeiT-Tiny's."""
+    pair = MODELS[model]
+    assert model_variants(model) == BASE_VARIANTS
+    assert model_variants('deit-tiny') == VARIANTS
+    baseline = Config.fromfile(osp.join(config_dir(), pair.baseline))
+    smmix = Config.fromfile(osp.join(config_dir(), pair.smmix))
+    cutmix = variant_config('cutmix', model)
+    assert cutmix.model.train_cfg == dict(augments=[
+        a for a in baseline.model.train_cfg.augments if a.type == 'CutMix'])
+    assert cutmix.model.backbone == baseline.model.backbone
+    assert cutmix.model.head == baseline.model.head
+    assert variant_config('nomix', model).model.train_cfg.augments == []
+    for v in ('smmix', 'smmix_bf16'):
+        cfg = variant_config(v, model)
+        assert cfg.model.backbone == smmix.model.backbone
+        assert cfg.model.backbone.type == backbone
+        assert cfg.model.head.type == 'SMMixClsHead'
+        augments = cfg.model.train_cfg.augments
+        assert augments.type == 'SMMix' and augments.switch_prob == 1.0
+        assert augments.get('motivating_dtype') == (
+            'bfloat16' if v == 'smmix_bf16' else None)
+        assert {k: a for k, a in augments.items()
+                if k not in ('switch_prob', 'motivating_dtype')} == {
+                    k: a for k, a in smmix.model.train_cfg.augments.items()
+                    if k != 'switch_prob'}
+    with pytest.raises(ValueError, match='on ' + model):
+        variant_config('transmix', model)
+    with pytest.raises(ValueError, match='model must be one of'):
+        variant_config('cutmix', 'vit-base')
 
 
 @pytest.mark.slow  # builds a 224 px DeiT-T per method
@@ -100,6 +141,35 @@ def test_one_short_run_reports_everything(tmp_path):
         assert line in proc.stdout
 
 
+@pytest.mark.slow  # 15-17 s each on 2 cores (6 Swin-T or PVT-v2-B2)
+@pytest.mark.parametrize('model,label', [('swin-tiny', 'Swin-T'),
+                                         ('pvt-v2-b2', 'PVT-v2-B2')])
+def test_one_short_run_of_another_model(tmp_path, model, label):
+    out = tmp_path / 'step_time.json'
+    variants = ['cutmix', 'smmix', 'smmix_bf16']
+    proc = run_tool_process(
+        TOOL, '--model', model, '--rounds', '1', '--warmup', '0',
+        '--batch-size', '2', '--mix-reps', '1', '--threads', '1',
+        '--no-memory', '--variants', ','.join(variants), '--json', str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result['env']['model'] == model
+    assert result['env']['configs'] == dict(
+        baseline=MODELS[model].baseline, smmix=MODELS[model].smmix)
+    for p in ('fp32', 'bf16'):
+        assert set(result['step_s'][p]) == set(variants)
+        assert result['ratio_to_cutmix'][p]['cutmix'] == 1.0
+        assert all(result['step_s'][p][v] > 0 for v in variants)
+    for key in ('clean_forward_s', 'clean_forward_bf16_s', 'mixing_ops_s'):
+        assert 0 < result[key] < float('inf'), key
+    assert f'## Training-step time, {label} 224px, batch 2, CPU' in \
+        proc.stdout
+    for line in ('| CutMix (MMPretrain) |', '| SMMix branch |',
+                 '| SMMix branch, bf16 motivating pass |',
+                 'SMMix-branch step', 'with the bf16 motivating pass'):
+        assert line in proc.stdout
+
+
 def test_bad_options_are_named(capsys):
     code, err = refused(TOOL, '--rounds', '0', capsys=capsys)
     assert code == 2 and '--rounds must be >= 1' in err
@@ -113,3 +183,12 @@ def test_bad_options_are_named(capsys):
         f"needed; choose from {', '.join(VARIANTS)}")
     code, err = refused(TOOL, '--variants', 'nomix,smmix', capsys=capsys)
     assert code == 2 and 'cutmix and smmix are needed' in err
+    code, err = refused(TOOL, '--model', 'vit-base', capsys=capsys)
+    assert code == 2 and err.strip() == (
+        f"{TOOL}: --model: choose from deit-tiny, swin-tiny, pvt-v2-b2, "
+        "got 'vit-base'")
+    code, err = refused(TOOL, '--model', 'swin-tiny', '--variants',
+                        'cutmix,smmix,transmix', capsys=capsys)
+    assert code == 2 and err.strip() == (
+        f"{TOOL}: --variants: unknown ['transmix']; cutmix and smmix are "
+        f"needed; choose from {', '.join(BASE_VARIANTS)}")

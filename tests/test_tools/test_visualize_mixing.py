@@ -16,8 +16,11 @@ Every Fashion-MNIST method on real training images with its real model:
 - the tool runs end to end in a forked process (two configs), and
   ``tools/visualize_smmix.py`` still does.
 """
+import copy
+import functools
 import os.path as osp
 import re
+import struct
 
 import numpy as np
 import pytest
@@ -32,6 +35,7 @@ from PIL import Image
 from mmsmmix.benchmarks.mixing_pairs import (draw_config, draw_mixing,
                                              load_batch, load_data,
                                              mixing_figure)
+from mmsmmix.datasets.fashion_mnist import read_idx
 from mmsmmix.models import build_config_model
 from mmsmmix.models.augments import FMix, MixPro, RankMixup, SMMix, TransMix
 from mmsmmix.models.augments.mmpretrain_adapter import MMPretrainAugment
@@ -54,14 +58,43 @@ def config_path(method: str) -> str:
     return osp.join(FMNIST_CONFIGS, f'vit-mini-p7_{method}_1xb64_fmnist.py')
 
 
-def load_cfg(method: str, fmnist_root: str) -> Config:
-    """A method's config on the first 64 training images (to build the
-    dataset faster; the tool picks its 2N among them)."""
-    cfg = Config.fromfile(config_path(method))
-    cfg.merge_from_dict({'train_dataloader.dataset.data_root': fmnist_root,
-                         'train_dataloader.dataset.indices': 64})
+@functools.lru_cache(maxsize=None)
+def _parsed(method: str) -> Config:
+    """A method's config file, parsed once for the module (resolving its
+    ``mmpretrain::`` base reads MMPretrain's metafiles, ~0.4 s a file)."""
+    return Config.fromfile(config_path(method))
+
+
+def load_cfg(method: str, data_root: str) -> Config:
+    """A method's config on the first 64 training images in ``data_root``
+    (to build the dataset faster; the tool picks its 2N among them): a
+    copy of the parsed file, which nothing here changes."""
+    cfg = copy.deepcopy(_parsed(method))
+    cfg.merge_from_dict({'train_dataloader.dataset.data_root': data_root,
+                         'train_dataloader.dataset.indices': HEAD})
     init_default_scope('mmpretrain')
     return cfg
+
+
+HEAD = 64  # training images the configs here read
+
+
+@pytest.fixture(scope='module')
+def head_root(fmnist_root, tmp_path_factory):
+    """A data root holding the first 64 Fashion-MNIST training images and
+    their labels (raw IDX files): the same images at the same indices as
+    ``load_cfg`` picks from the whole training set, for the configs built
+    in this process, which would otherwise decompress and index all 60,000
+    for each of their ~40 datasets. The tool processes read the whole set
+    (the end-to-end test compares the two)."""
+    root = tmp_path_factory.mktemp('fmnist_head')
+    for kind, ndim in (('images', 3), ('labels', 1)):
+        stem = f'train-{kind}-idx{ndim}-ubyte'
+        array = read_idx(osp.join(fmnist_root, stem + '.gz'), ndim)[:HEAD]
+        header = struct.pack('>HBB', 0, 0x08, ndim) + struct.pack(
+            '>' + 'I' * ndim, *array.shape)
+        (root / stem).write_bytes(header + array.tobytes())
+    return str(root)
 
 
 # ------------------------------------------- the fields, checked alone ---
@@ -103,11 +136,11 @@ def smoothed(y, eps):
     return y * (1 - eps) + eps / y.shape[1]
 
 
-def test_fields_of_every_method_match_independent_checks(fmnist_root):
+def test_fields_of_every_method_match_independent_checks(head_root):
     """Every augment, every branch, on 6 real images of its real model."""
     checked = set()
     for method in METHODS:
-        cfg = load_cfg(method, fmnist_root)
+        cfg = load_cfg(method, head_root)
         torch.manual_seed(SEED)
         model = build_config_model(cfg)
         batch, _ = load_batch(model, cfg, 2 * NUM, SEED)
@@ -271,14 +304,14 @@ def check_mmpretrain_replay(augment, info, partner, share):
 
 
 # ------------------------------- training's targets, through a Runner ---
-def runner_targets(method, augment_index, fmnist_root, tmp_path,
+def runner_targets(method, augment_index, data_root, tmp_path,
                    checkpoint=None):
     """A real Runner's first ``train_step`` with only the augment
     ``augment_index`` of the config (so the classifier picks it) on the
     tool's images: the targets its head's loss gets, its draw, and the
     checkpoint of its weights (``checkpoint``'s, else its initial ones,
     saved)."""
-    cfg = load_cfg(method, fmnist_root)
+    cfg = load_cfg(method, data_root)
     augments = cfg.model.train_cfg.augments
     if isinstance(augments, list):
         cfg.model.train_cfg = dict(augments=augments[augment_index])
@@ -307,18 +340,55 @@ def runner_targets(method, augment_index, fmnist_root, tmp_path,
     return targets[0].detach(), mixes[0], checkpoint
 
 
+@pytest.fixture(scope='module')
+def runner_step(head_root, tmp_path_factory):
+    """``runner_step(method, augment_index)``: :func:`runner_targets` of
+    that augment, computed once for the module (the tool's end-to-end test
+    checks its printed weights against the same steps). Every augment of a
+    config trains from the same weights, the first augment's checkpoint
+    (initial weights saved by its Runner): the second Runner loads them,
+    and the tool, given one checkpoint per config, draws with them."""
+    root = tmp_path_factory.mktemp('runner_steps')
+    steps = {}
+
+    def step(method, augment_index):
+        key = (method, augment_index)
+        if key not in steps:
+            checkpoint = step(method, 0)[2] if augment_index else None
+            steps[key] = runner_targets(method, augment_index, head_root,
+                                        root / method, checkpoint)
+        return steps[key]
+
+    return step
+
+
+@pytest.fixture(scope='module')
+def tool_draws(head_root, runner_step):
+    """``tool_draws(method)``: what the tool draws for a config with the
+    weights of its Runner steps (:func:`runner_step`), once per config."""
+    drawn = {}
+
+    def draws(method):
+        if method not in drawn:
+            checkpoint = runner_step(method, 0)[2]
+            drawn[method] = draw_config(load_cfg(method, head_root),
+                                        config_path(method), NUM, SEED,
+                                        checkpoint)
+        return drawn[method]
+
+    return draws
+
+
 @pytest.mark.parametrize('method, augment_index', [
     (m, k) for m in METHODS for k in range(2 if m in ('mixup-cutmix',
                                                       'transmix') else 1)])
 def test_returned_weights_are_what_the_runner_trains_on(
-        fmnist_root, tmp_path, method, augment_index):
+        runner_step, tool_draws, method, augment_index):
     """Same weights, images and seeds: the tool's draw is the Runner's
     first training step, and its label weights the targets that step
     trains on (TransMix and MixPro's PAL: after relabelling)."""
-    targets, trained, checkpoint = runner_targets(method, augment_index,
-                                                  fmnist_root, tmp_path)
-    cfg = load_cfg(method, fmnist_root)
-    drawn = draw_config(cfg, config_path(method), NUM, SEED, checkpoint)
+    targets, trained, checkpoint = runner_step(method, augment_index)
+    drawn = tool_draws(method)
     draw = drawn.draws[augment_index]
     assert draw.result.info.get('branch') == trained.info.get('branch')
     assert torch.equal(draw.result.inputs, trained.inputs)
@@ -379,11 +449,11 @@ def share_from_info(draw):
 
 
 @pytest.fixture(scope='module')
-def every_method(fmnist_root):
+def every_method(head_root):
     """Every Fashion-MNIST config drawn as the tool draws it."""
     drawn = []
     for method in METHODS:
-        cfg = load_cfg(method, fmnist_root)
+        cfg = load_cfg(method, head_root)
         drawn.append(draw_config(cfg, config_path(method), NUM, SEED))
     return drawn
 
@@ -491,15 +561,13 @@ def parse_printed(output):
 
 
 @pytest.mark.slow  # a tool process
-def test_tool_end_to_end_on_two_configs(fmnist_root, tmp_path):
+def test_tool_end_to_end_on_two_configs(fmnist_root, tmp_path, runner_step):
     """TransMix's config (Mixup 0.2 / TransMix 0.8, relabelled) and
     MixPro's (PAL) with their Runner-step weights: a PNG of three blocks,
     the printed label weights those of the Runner's steps."""
     expected, checkpoints = {}, []
     for method, index in (('transmix', 0), ('transmix', 1), ('mixpro', 0)):
-        targets, _, checkpoint = runner_targets(
-            method, index, fmnist_root, tmp_path / method,
-            checkpoints[-1] if index else None)
+        targets, _, checkpoint = runner_step(method, index)
         expected[method, index] = targets
         if index == 0:
             checkpoints.append(checkpoint)

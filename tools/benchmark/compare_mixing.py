@@ -39,8 +39,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         prog=prog_name(TOOL), description=__doc__.splitlines()[0])
     parser.add_argument(
         '--suite', default='fashion_mnist',
-        help='fashion_mnist (default), cifar100_deit-s, imagenet_deit-s, or '
-        'a suite file')
+        help='fashion_mnist (default), fashion_mnist_swin, '
+        'fashion_mnist_pvt-v2, cifar100_deit-s, imagenet_deit-s, or a suite '
+        'file')
     parser.add_argument('--setting', default='default',
                         help="the suite's setting (default: 'default')")
     parser.add_argument('--quick', action='store_true',

@@ -1,5 +1,5 @@
-"""Time one training step of DeiT-Tiny with every mixing method, in float32
-and bfloat16.
+"""Time one training step of DeiT-Tiny (or Swin-T, PVT-v2-B2) with every
+mixing method, in float32 and bfloat16.
 
 All variants (no mixing, MMPretrain's Mixup and CutMix, the SMMix branch
 with a float32 or a bfloat16 motivating pass, every other method of the
@@ -7,12 +7,16 @@ toolbox) in both training precisions are built in one process and stepped
 round-robin, so drifting machine load hits them alike; ratios to CutMix are
 medians of per-round ratios. Also reported: SMMix's mixing ops, the
 non-finite guard, the clean forward, and the base variants' peak memory in
-a fresh process. See ``mmsmmix/benchmarks/step_time.py``.
+a fresh process. ``--model swin-tiny`` / ``pvt-v2-b2``: the same from
+that model's baseline and SMMix configs (configs/smmix/), its base variants
+only. See ``mmsmmix/benchmarks/step_time.py``.
 
 Example:
     python tools/benchmark/step_time.py --rounds 10 --json step_time.json
     python tools/benchmark/step_time.py --variants cutmix,smmix,smmix_bf16 \
         --precision fp32
+    python tools/benchmark/step_time.py --model swin-tiny \
+        --variants cutmix,smmix,smmix_bf16
 """
 import argparse
 
@@ -45,11 +49,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-memory', action='store_true',
                         help='skip the per-variant memory processes')
     parser.add_argument(
+        '--model', default='deit-tiny',
+        help='whose baseline / SMMix config pair of configs/smmix/: '
+        'deit-tiny (default), swin-tiny or pvt-v2-b2')
+    parser.add_argument(
         '--variants',
         help='comma-separated, cutmix and smmix among them (default: all): '
         'nomix, mixup, cutmix, smmix, smmix_bf16 (the SMMix branch with a '
-        'bfloat16 motivating pass) and the other methods of the '
-        'imagenet_deit-s comparison suite (configs/compare_mixing/'
+        'bfloat16 motivating pass) and, on deit-tiny, the other methods of '
+        'the imagenet_deit-s comparison suite (configs/compare_mixing/'
         'imagenet_deit-s.py), by their suite names')
     parser.add_argument(
         '--precision', default='fp32,bf16',
@@ -79,14 +87,18 @@ def benchmark(argv=None) -> dict:
     import mmsmmix  # noqa: F401  (registers modules)
     from mmsmmix.benchmarks import step_time
     from mmsmmix.utils import UserError
+    if args.model not in step_time.MODELS:
+        raise UserError(f"--model: choose from {', '.join(step_time.MODELS)}"
+                        f', got {args.model!r}')
+    known = step_time.model_variants(args.model)
     variants = (args.variants.split(',')
-                if args.variants is not None else list(step_time.VARIANTS))
+                if args.variants is not None else list(known))
     precisions = args.precision.split(',')
-    unknown = [v for v in variants if v not in step_time.VARIANTS]
+    unknown = [v for v in variants if v not in known]
     if unknown or not set(NEEDED) <= set(variants):
         raise UserError(
             f'--variants: unknown {unknown}; cutmix and smmix are needed; '
-            f"choose from {', '.join(step_time.VARIANTS)}")
+            f"choose from {', '.join(known)}")
     if set(precisions) - set(step_time.PRECISIONS):
         raise UserError(
             f"--precision: choose from {', '.join(step_time.PRECISIONS)}, "
@@ -102,7 +114,8 @@ def benchmark(argv=None) -> dict:
         memory=not args.no_memory,
         threads=args.threads,
         variants=tuple(variants),
-        precisions=tuple(precisions))
+        precisions=tuple(precisions),
+        model=args.model)
     print(step_time.report(results))
     if args.json:
         step_time.write_json(results, args.json)

@@ -80,6 +80,9 @@ srun_tool() {
     shift "$SHIFT"
     local gpus_per_node=${GPUS_PER_NODE:-8}
     local gres=${GRES-gpu:$gpus_per_node}
+    # Each task's torch threads: its CPUs (torchrun sets 1 per process;
+    # without this every rank would use all the node's cores).
+    export OMP_NUM_THREADS=${OMP_NUM_THREADS:-${CPUS_PER_TASK:-5}}
     # SRUN_ARGS is split into words on purpose, as in MMPretrain's scripts.
     # shellcheck disable=SC2086
     exec srun -p "$partition" --job-name="$job_name" ${gres:+--gres="$gres"} \

@@ -1,5 +1,6 @@
 """Convert an SMMix classification checkpoint into a dense-prediction
-backbone: mmsegmentation's ViT, mmdetection's PVT, or timm's ViT.
+backbone: mmsegmentation's ViT or Swin, mmdetection's PVT or Swin, or timm's
+ViT.
 
 SRC may be one of our checkpoints (``work_dirs/.../epoch_300.pth``, or the
 output of ``smmix2mmsmmix.py``) or an official SMMix release file. The token
@@ -13,6 +14,8 @@ Example:
         pretrain/deit-small_smmix_mmseg.pth --to mmseg-vit
     python tools/model_converters/mmsmmix2dense.py smmix_pvt_s.pth \\
         pretrain/pvt-small_smmix_mmdet.pth --to mmdet-pvt
+    python tools/model_converters/mmsmmix2dense.py smmix_swin_t.pth \\
+        pretrain/swin-tiny_smmix_mmdet.pth --to mmdet-swin
 """
 import argparse
 
@@ -32,8 +35,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--to', required=True, metavar='TARGET',
         help="target layout: mmseg-vit (mmsegmentation's ViT, from DeiT/ViT "
-        "checkpoints), mmdet-pvt (mmdetection's PVT, from PVT-v1 ones) or "
-        "timm (timm's ViT, from DeiT/ViT ones)")
+        "checkpoints), mmdet-pvt (mmdetection's PVT, from PVT-v1 ones), "
+        "timm (timm's ViT, from DeiT/ViT ones), mmdet-swin (mmdetection's "
+        "Swin, from Swin ones), mmseg-swin (mmsegmentation's Swin, from "
+        "Swin ones)")
     add_debug_arg(parser)
     return parser.parse_args(argv)
 
@@ -76,6 +81,14 @@ def convert(argv=None) -> str:
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
     torch.save(converted, args.dst)
     dropped = len([k for k in state if not k.startswith('backbone.')])
+    if arch == 'swin':
+        added = [k.split('.')[-2] for k in converted
+                 if k.endswith('.weight') and 'backbone.' + k not in state
+                 and k not in state]
+        if added:
+            print(f"{', '.join(added)}: not in the classifier (it normalises "
+                  'the last stage only); written as identity LayerNorms '
+                  "(weight 1, bias 0), the target's own initial values")
     print(f'{args.src}: {arch} backbone, {len(converted)} tensors '
           f'({dropped} head tensors dropped) -> {args.dst} ({args.to})')
     return args.dst

@@ -38,7 +38,8 @@ METHODS: 'OrderedDict[str, str]' = OrderedDict(
     rankmixup='RankMixup',
 )
 
-SUITES = ('fashion_mnist', 'cifar100_deit-s', 'imagenet_deit-s')
+SUITES = ('fashion_mnist', 'fashion_mnist_swin', 'fashion_mnist_pvt-v2',
+          'cifar100_deit-s', 'imagenet_deit-s')
 
 # Options a run sets itself from the setting: ``cfg_options`` may not.
 SETTING_OWNED = ('train_dataloader.dataset.indices',

@@ -8,7 +8,6 @@ from mmpretrain.registry import LOOPS
 from torch.utils.data import DataLoader
 
 from ...models.probes import build_attention_probe
-from ...ops import patch_attention_score
 from ..robustness.occlusion import (ORDER_MODES, num_dropped, occlude,
                                     occlusion_mask, patch_order)
 from .multi_eval import MultiEvaluatorTestLoop
@@ -104,8 +103,7 @@ class OcclusionTestLoop(MultiEvaluatorTestLoop):
         self._probe_grids[shape] = (record.grid, record.patch_size)
         scores = None
         if self.mode == 'attention':
-            scores = patch_attention_score(record.attn, self.attn_stat,
-                                           record.num_extra_tokens)
+            scores = record.scores(self.attn_stat)
         return scores, record.grid, record.patch_size
 
     @torch.no_grad()

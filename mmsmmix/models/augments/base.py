@@ -6,10 +6,12 @@ model itself) and declares, once, what that is:
 
 - ``uses_model``: ``mix`` gets a context (a model-free augment gets None
   and also works as MMPretrain's ``data_preprocessor`` batch augment);
-- ``attn_stat``: the attention statistic it reads (``'patch'`` or
-  ``'cls'``, :func:`mmsmmix.ops.patch_attention_score`); the classifier then
-  builds an attention probe for the backbone and calls :meth:`check_layout`
-  with the backbone's token layout when the model is built;
+- ``attn_stat``: the attention statistic it reads (``'patch'``, ``'cls'``
+  or ``'pooled'``, :data:`mmsmmix.ops.ATTENTION_STATISTICS`); the classifier
+  then builds an attention probe for the backbone, refuses a statistic the
+  backbone cannot give (``'cls'`` without a class token) and calls
+  :meth:`check_layout` with the backbone's token layout when the model is
+  built (also for an augment that ``uses_layout`` only);
 - ``label_smoothing``: the smoothing it applies to its targets itself (a
   head that smooths too is refused);
 - :meth:`random_streams`: every random stream it draws from (by default
@@ -290,6 +292,10 @@ class MixAugment(metaclass=_RefusedWhereLost):
     #: Smoothing the augment applies to its own targets (a head that
     #: smooths again is refused).
     label_smoothing: float = 0.
+    #: Whether :meth:`mix` reads the backbone's token layout
+    #: (``context.token_layout()``) without reading attention; the
+    #: classifier then also calls :meth:`check_layout` when it is built.
+    uses_layout: bool = False
 
     def __init__(self, seed: Optional[int] = None):
         #: The augment's draws: a stream named after the method, identical

@@ -2,7 +2,7 @@
 official training loop (MaskMix, else timm's Mixup/CutMix)."""
 import copy
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -11,8 +11,8 @@ from mmpretrain.registry import BATCH_AUGMENTS
 from mmsmmix.models.probes import AttentionRecord
 from mmsmmix.ops import (attention_share, cell_counts, cell_token_masks,
                          check_partner_mode, cutmix, cutmix_box, mix_targets,
-                         mixup, partner_index, patch_attention_score,
-                         smooth_labels, token_grid_side, token_to_pixel_mask)
+                         mixup, partner_index, smooth_labels, token_grid_side,
+                         token_to_pixel_mask)
 from mmsmmix.utils import check_finite_positive
 from .base import (MixAugment, MixContext, MixResult, Relabel, flip_partner,
                    pixel_share)
@@ -27,17 +27,31 @@ class MaskMixBatch:
     """One MaskMix batch, what :meth:`MixPro.relabel` reads.
 
     Attributes:
-        tokens (Tensor): (B, N) float, 1 on the tokens kept from the image.
+        tokens (Tensor): (B, N) float, 1 on the tokens (with
+            ``cell_pixels``: the cells) kept from the image.
         lam_area (Tensor): (B,) the image's area share of the label.
         pure (Tensor): (B, K) unsmoothed labels of the images.
         partner (Tensor): (B,) index of each image's partner.
         target (Tensor): (B, K) the area-mixed (smoothed) label.
+        kept (Tensor, optional): (B, 1, H, W) bool, True on the pixels kept
+            from the image (given with ``cell_pixels``, whose cells need not
+            align with the tokens).
     """
     tokens: torch.Tensor
     lam_area: torch.Tensor
     pure: torch.Tensor
     partner: torch.Tensor
     target: torch.Tensor
+    kept: Optional[torch.Tensor] = None
+
+    def kept_share(self, grid) -> torch.Tensor:
+        """(B, h*w) share of each token's cell kept from the image on a
+        token ``grid`` (h, w): ``tokens`` where the cells are whole tokens,
+        else the mean of ``kept`` over each token's cell."""
+        if self.kept is None:
+            return self.tokens
+        return F.adaptive_avg_pool2d(self.kept.float(),
+                                     tuple(grid)).flatten(1)
 
 
 @BATCH_AUGMENTS.register_module()
@@ -90,6 +104,13 @@ class MixPro(MixAugment):
       smoothed too, and ``sim`` compares with the unsmoothed label).
 
     The official DeiT configs turn PAL off; ``pal=False`` does the same.
+
+    **Swin** (official ``swin_*_mask56`` configs): ``cell_pixels=56`` (the
+    official ``MASK_PATCH_SIZE``) and ``pal=False``: 56-px cells on the
+    image whatever the backbone's tokens, area labels, no attention read,
+    so no probe is needed. PAL on a backbone without a class token
+    (``attn_stat='pooled'``, ours: the official Swin model cannot return
+    attention) reads each token's kept share of its cell.
     With fewer than two cells a side every draw keeps all or nothing, so the
     model is refused when it is built; with few cells, ``ceil(G² r) = G²``
     for ``r > 1 - 1/G²`` leaves such batches unmixed, as in the official
@@ -99,7 +120,14 @@ class MixPro(MixAugment):
         alpha (float): Beta parameter of the kept share. Defaults to 1.0.
         cell_tokens (int): Cell side in tokens (official DeiT: 56-px cells on
             14-px patches, i.e. 4). Defaults to 4.
+        cell_pixels (int, optional): Cell side in pixels instead, whatever
+            the backbone's token stride (official Swin: 56); the image
+            sides must be multiples of it. Defaults to None (cells of
+            ``cell_tokens``).
         pal (bool): Relabel MaskMix batches with attention. Defaults to True.
+        attn_stat (str): The statistic PAL reads: ``'cls'`` (official) or
+            ``'pooled'`` (ours, backbones without a class token). Defaults
+            to 'cls'.
         maskmix_prob (float): Probability of MaskMix per batch (official
             ``MASKMIX_PROB``); 0 means every batch, as 1, unless
             ``maskmix_zero='never'``. Defaults to 0.5.
@@ -123,9 +151,6 @@ class MixPro(MixAugment):
         seed (int, optional): Seed of the draws; None takes the Runner's.
     """
 
-    uses_model = True
-    attn_stat = 'cls'
-
     def __init__(self,
                  alpha: float = 1.0,
                  cell_tokens: int = 4,
@@ -140,6 +165,8 @@ class MixPro(MixAugment):
                  area_lam: str = 'cells',
                  detach_sim: bool = False,
                  maskmix_zero: str = 'always',
+                 cell_pixels: Optional[int] = None,
+                 attn_stat: str = 'cls',
                  seed: Optional[int] = None):
         super().__init__(seed)
         check_finite_positive('MixPro', 'alpha', alpha)
@@ -165,6 +192,19 @@ class MixPro(MixAugment):
                 raise ValueError(
                     f'MixPro {name} must be one of {modes}, got {value!r}')
         check_partner_mode('MixPro', partner)
+        if cell_pixels is not None and (int(cell_pixels) != cell_pixels
+                                        or cell_pixels < 1):
+            raise ValueError('MixPro cell_pixels must be None or an integer '
+                             f'>= 1, got {cell_pixels}')
+        if attn_stat not in ('cls', 'pooled'):
+            raise ValueError("MixPro attn_stat must be 'cls' (official) or "
+                             f"'pooled' (ours), got {attn_stat!r}")
+        self.cell_pixels = None if cell_pixels is None else int(cell_pixels)
+        #: The statistic PAL reads (None without PAL: no attention read).
+        self.attn_stat = attn_stat if pal else None
+        #: Cells of tokens need the backbone's layout; pixel cells do not.
+        self.uses_layout = self.cell_pixels is None
+        self.uses_model = bool(pal) or self.uses_layout
         self.alpha = alpha
         self.cell_tokens = int(cell_tokens)
         self.pal = bool(pal)
@@ -212,7 +252,8 @@ class MixPro(MixAugment):
             and ``partner_share`` (1 - lam, the CutMix box or the cells
             taken from the partner).
         """
-        context = self.require_context(context)
+        if self.uses_model:
+            context = self.require_context(context)
         pure = targets.float()
         # No coin at 1, nor at 0 with 'always' (the official flag stays on).
         always = self.maskmix_prob >= 1 or (self.maskmix_prob == 0
@@ -239,25 +280,36 @@ class MixPro(MixAugment):
                              info=dict(branch=branch, lam=lam),
                              partner=flip_partner(inputs),
                              partner_share=pixel_share(inputs, share))
-        return self._maskmix(inputs, pure, context.token_layout())
+        if self.cell_pixels is None:
+            return self._maskmix(inputs, pure,
+                                 context.token_layout().patch_size,
+                                 self.cell_tokens)
+        h, w = inputs.shape[-2:]
+        if h % self.cell_pixels or w % self.cell_pixels:
+            raise ValueError(
+                f'MixPro cell_pixels={self.cell_pixels} must divide the '
+                f'input size, got {h}x{w}')
+        return self._maskmix(inputs, pure, (self.cell_pixels, ) * 2, 1)
 
     def _maskmix(self, inputs: torch.Tensor, pure: torch.Tensor,
-                 layout: AttentionRecord) -> MixResult:
+                 unit: Tuple[int, int], cell_units: int) -> MixResult:
+        """MaskMix with cells of ``cell_units`` x ``cell_units`` units of
+        ``unit`` pixels (a token, or a whole ``cell_pixels`` cell)."""
         h, w = inputs.shape[-2:]
-        grid = (h // layout.patch_size[0], w // layout.patch_size[1])
-        side = token_grid_side(grid, layout.patch_size, (h, w), 'MixPro')
+        grid = (h // unit[0], w // unit[1])
+        side = token_grid_side(grid, unit, (h, w), 'MixPro')
         share = self.random.beta(self.alpha)
-        tokens = cell_token_masks(side, self.cell_tokens, share,
+        tokens = cell_token_masks(side, cell_units, share,
                                   self.random.rng, len(inputs),
                                   self.masks == 'per_sample').to(
                                       inputs.device)
         partner = partner_index(len(inputs), self.partner,
                                 self.random.rng).to(inputs.device)
-        pixels = token_to_pixel_mask(tokens, layout.patch_size).unsqueeze(1)
+        pixels = token_to_pixel_mask(tokens, unit).unsqueeze(1)
         mixed = torch.where(pixels, inputs, inputs[partner])
         tokens = tokens.flatten(1).float()
         if self.area_lam == 'cells':
-            cells, kept = cell_counts(side, self.cell_tokens, share)
+            cells, kept = cell_counts(side, cell_units, share)
             lam = torch.full((len(inputs), ), kept / cells**2,
                              device=inputs.device)
         else:
@@ -265,7 +317,9 @@ class MixPro(MixAugment):
         lam = lam.unsqueeze(1)
         target = smooth_labels(mix_targets(pure, lam, pure[partner]),
                                self.label_smoothing)
-        batch = MaskMixBatch(tokens, lam.squeeze(1), pure, partner, target)
+        batch = MaskMixBatch(
+            tokens, lam.squeeze(1), pure, partner, target,
+            kept=None if self.cell_pixels is None else pixels)
         relabel = None
         if self.pal:
             relabel = Relabel(
@@ -291,9 +345,8 @@ class MixPro(MixAugment):
         Returns:
             Tensor: (B, K) hard ``lam_i * y_i + (1 - lam_i) * y_partner``.
         """
-        scores = patch_attention_score(record.attn, self.attn_stat,
-                                       record.num_extra_tokens)
-        lam_attn = attention_share(scores, batch.tokens)
+        scores = record.scores(self.attn_stat)
+        lam_attn = attention_share(scores, batch.kept_share(record.grid))
         probs = logits.float().softmax(dim=1)
         if self.detach_sim:
             probs = probs.detach()
@@ -309,4 +362,6 @@ class MixPro(MixAugment):
                 f'label_smoothing={self.label_smoothing}, '
                 f"masks='{self.masks}', partner='{self.partner}', "
                 f"area_lam='{self.area_lam}', detach_sim={self.detach_sim}, "
-                f"maskmix_zero='{self.maskmix_zero}')")
+                f"maskmix_zero='{self.maskmix_zero}', "
+                f'cell_pixels={self.cell_pixels}, '
+                f"attn_stat='{self.attn_stat}')")

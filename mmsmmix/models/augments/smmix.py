@@ -8,9 +8,8 @@ from mmpretrain.registry import BATCH_AUGMENTS
 
 from mmsmmix.models.probes import AttentionRecord
 from mmsmmix.ops import (ATTN_STATS, RegionMix, check_side_ratios,
-                         max_min_region_mix, mix_targets, mixup,
-                         patch_attention_score, region_sizes, smooth_labels,
-                         token_grid_side, token_to_pixel_mask)
+                         max_min_region_mix, mix_targets, mixup, region_sizes,
+                         smooth_labels, token_grid_side, token_to_pixel_mask)
 from mmsmmix.utils import check_finite_positive
 from .base import (MixAugment, MixContext, MixResult, check_motivating_dtype,
                    flip_partner, motivating_torch_dtype, pixel_share)
@@ -124,8 +123,7 @@ class SMMix(MixAugment):
         window choice, done once per batch."""
         side = token_grid_side(record.grid, record.patch_size,
                                inputs.shape[-2:])
-        scores = patch_attention_score(record.attn, self.attn_stat,
-                                       record.num_extra_tokens)
+        scores = record.scores(self.attn_stat)
         return WindowScores(
             side, region_sizes(side, self.min_side_ratio,
                                self.max_side_ratio), scores)

@@ -5,8 +5,7 @@ import torch
 from mmpretrain.registry import BATCH_AUGMENTS
 
 from mmsmmix.models.probes import AttentionRecord
-from mmsmmix.ops import (attention_share, box_token_mask, cutmix_box,
-                         patch_attention_score)
+from mmsmmix.ops import attention_share, box_token_mask, cutmix_box
 from mmsmmix.utils import check_finite_positive
 from .base import (MixAugment, MixContext, MixResult, Relabel, flip_partner,
                    pixel_share)
@@ -31,17 +30,31 @@ class TransMix(MixAugment):
     does each label: ``(1 - pasted) * y + pasted * y_partner``. Draws are
     identical on every rank.
 
+    On a backbone without a class token (Swin, PVT-v2) the official
+    statistic does not exist and ``attn_stat='cls'`` is refused when the
+    model is built; ``attn_stat='pooled'`` (ours, not in the official code)
+    reads the attention each token receives averaged over all queries and
+    heads, the weights of the globally pooled feature the head classifies.
+
     Args:
         alpha (float): Beta parameter of the box size. Defaults to 1.0.
+        attn_stat (str): ``'cls'`` (official: class-to-patch) or
+            ``'pooled'`` (ours, for backbones without a class token).
+            Defaults to 'cls'.
         seed (int, optional): Seed of the draws; None takes the Runner's.
     """
 
-    attn_stat = 'cls'
-
-    def __init__(self, alpha: float = 1.0, seed: Optional[int] = None):
+    def __init__(self,
+                 alpha: float = 1.0,
+                 attn_stat: str = 'cls',
+                 seed: Optional[int] = None):
         super().__init__(seed)
         check_finite_positive('TransMix', 'alpha', alpha)
+        if attn_stat not in ('cls', 'pooled'):
+            raise ValueError("TransMix attn_stat must be 'cls' (official) or "
+                             f"'pooled' (ours), got {attn_stat!r}")
         self.alpha = alpha
+        self.attn_stat = attn_stat
 
     def plain_call_loss(self) -> str:
         """The plain call would train CutMix: no forward to relabel from."""
@@ -95,10 +108,10 @@ class TransMix(MixAugment):
                      image_hw: Tuple[int, int], area: float) -> torch.Tensor:
         """(B,) share of each mixed image's label that goes to its partner:
         the mean of the box's area share and attention share."""
-        scores = patch_attention_score(record.attn, self.attn_stat,
-                                       record.num_extra_tokens)
+        scores = record.scores(self.attn_stat)
         tokens = box_token_mask(box, image_hw, record.grid)
         return (area + attention_share(scores, tokens)) / 2
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(alpha={self.alpha})'
+        return (f'{type(self).__name__}(alpha={self.alpha}, '
+                f"attn_stat='{self.attn_stat}')")

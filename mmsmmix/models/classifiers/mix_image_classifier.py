@@ -12,6 +12,7 @@ from mmpretrain.structures import DataSample
 
 from mmsmmix.engine.compiled_forward import CompiledForward, compile_forwards
 from mmsmmix.models.augments.base import MixAugment, MixResult
+from mmsmmix.ops import check_attention_statistic
 from mmsmmix.utils import SyncedRandom
 from .augment_switch import AugmentSwitch
 from .mix_context import ClassifierContext
@@ -111,8 +112,9 @@ class MixImageClassifier(ImageClassifier):
 
     def _check_augment(self, aug: MixAugment) -> None:
         """Refuse, when the model is built, what an augment cannot use: a
-        second smoothing in the head, a backbone without readable attention
-        or a token layout the augment refuses."""
+        second smoothing in the head, a backbone without readable attention,
+        an attention statistic the backbone cannot give (e.g. ``'cls'``
+        without a class token) or a token layout the augment refuses."""
         if aug.label_smoothing and isinstance(
                 getattr(self.head, 'loss_module', None), LabelSmoothLoss):
             raise ValueError(
@@ -120,9 +122,13 @@ class MixImageClassifier(ImageClassifier):
                 f'(label_smoothing={aug.label_smoothing}); use '
                 "model.head.loss=dict(type='CrossEntropyLoss', "
                 'use_soft=True) or set label_smoothing=0 in the augment')
-        if aug.attn_stat is None:
+        if aug.attn_stat is not None:
+            check_attention_statistic(aug.attn_stat,
+                                      self.mix_context.probe.class_token,
+                                      type(self.backbone).__name__, aug.name)
+        elif not aug.uses_layout:
             return
-        layout = self.mix_context.configured_layout()  # builds the probe
+        layout = self.mix_context.configured_layout()
         if layout is None:
             return
         record, input_size = layout

@@ -13,13 +13,18 @@ class SMMixClsHead(VisionTransformerClsHead):
     """Drop-in ``VisionTransformerClsHead`` that adds SMMix's training terms.
 
     It takes ``out_type='raw'`` backbone tokens (B, E+N, C) (CLS first,
-    patches last) or plain class tokens (B, C). ``forward``/``predict`` use
-    the class token only, so testing is unchanged. In SMMix batches ``loss``
+    patches last), plain class tokens (B, C), or the last stage's feature
+    map (B, C, H, W) of a backbone without a class token (Swin, PVT-v2;
+    no neck): the class feature is then the map's global average, as
+    MMPretrain's ``GlobalAveragePooling`` neck gives the Swin classifier,
+    and the tokens are its H*W positions. ``forward``/``predict`` use the
+    class feature only, so testing is unchanged. In SMMix batches ``loss``
     adds:
 
     - ``loss_fine``: ``fine_weight * (CE(t, y_target) + CE(s, y_source)) / 2``
       where ``t``/``s`` are ``token_head`` logits of the mean final-norm patch
-      tokens outside/inside the pasted region, each against its own region's
+      tokens (final-stage positions) outside/inside the pasted region, each
+      against its own region's
       pure label (CE is the head's ``loss`` module, so its ``loss_weight``
       applies here too, as the official code uses one criterion for both);
     - ``loss_con``: ``consistency`` between the mixed logits and the
@@ -50,10 +55,13 @@ class SMMixClsHead(VisionTransformerClsHead):
         self.consistency = MODELS.build(consistency)
 
     def pre_logits(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
-        """Class token of the last stage, through the optional hidden layer."""
+        """Class feature of the last stage (class token, or the feature
+        map's mean), through the optional hidden layer."""
         feat = feats[-1]
         if feat.dim() == 3:
             feat = feat[:, 0]
+        elif feat.dim() == 4:
+            feat = feat.mean(dim=(2, 3))
         return super().pre_logits([feat])
 
     def loss(self,
@@ -80,10 +88,14 @@ class SMMixClsHead(VisionTransformerClsHead):
             return losses
 
         tokens = feats[-1]
+        if tokens.dim() == 4:  # (B, C, H, W) -> (B, H*W, C), raster order
+            tokens = tokens.flatten(2).transpose(1, 2)
         if tokens.dim() != 3:
             raise ValueError(
                 'SMMixClsHead needs token outputs for SMMix batches: set '
-                "model.backbone.out_type='raw'")
+                "model.backbone.out_type='raw' (or, for a backbone without "
+                'a class token, give the head the last feature map: no '
+                'neck)')
         source_mask = mix_info['source_mask']
         patches = tokens[:, -source_mask.shape[1]:]
         source = source_mask.unsqueeze(-1).to(patches.dtype)

@@ -1,9 +1,9 @@
-from .base import AttentionProbe
+from .base import CAPTURE_BLOCKS, AttentionProbe, AttentionSite
 from .builder import build_attention_probe, probe_types
 from .record import AttentionRecord
 
-__all__ = ['AttentionProbe', 'AttentionRecord', 'build_attention_probe',
-           'probe_types']
+__all__ = ['CAPTURE_BLOCKS', 'AttentionProbe', 'AttentionRecord',
+           'AttentionSite', 'build_attention_probe', 'probe_types']
 
 
 def __getattr__(name):

@@ -1,5 +1,7 @@
 """The one probe interface: read a backbone's attention on demand."""
+import dataclasses
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Callable, Iterator, List, Optional, Tuple
 
@@ -9,6 +11,35 @@ import torch.nn as nn
 from .record import AttentionRecord
 
 Hook = Tuple[nn.Module, Callable]
+#: ``reduce(attn, block) -> Tensor``: what a capture keeps of a block's
+#: (B, heads, Q, T) attention, given the block's record (its layout).
+Reduce = Callable[[torch.Tensor, AttentionRecord], torch.Tensor]
+#: Which blocks a capture records.
+CAPTURE_BLOCKS = ('last', 'all')
+
+
+@dataclass
+class AttentionSite:
+    """One attention block a probe can read.
+
+    Attributes:
+        module (nn.Module): The module whose forward hook reads it.
+        read (Callable): ``read(module, inputs, output, block) -> attn``:
+            the (B, heads, Q, T) float32 post-softmax attention of that
+            forward, or None where the call is not one to read (Swin: a
+            checkpointed block re-run in the backward). ``block`` is a
+            record holding the layout known so far (grid from the patch
+            embedding, extra tokens ...); ``read`` sets what is the block's
+            own (Swin: grid, stride, window, shift).
+        feeders (list): (module, forward hook) pairs registered with the
+            site and only with it, e.g. on an inner module whose output
+            ``read`` takes (Swin: the block's softmax). They run before
+            ``module``'s own hook.
+    """
+    module: nn.Module
+    read: Callable[[nn.Module, tuple, object, AttentionRecord],
+                   torch.Tensor]
+    feeders: List[Hook] = field(default_factory=list)
 
 
 def _without_grad(hook: Callable) -> Callable:
@@ -29,9 +60,14 @@ class AttentionProbe:
     A probe registers forward hooks only while :meth:`capture` is active, so
     the backbone's outputs and cost are unchanged outside it. The hooks run
     without autograd, so a capture around a training forward records
-    detached attention and adds nothing to the backward. A family
-    implements :meth:`accepts`, :meth:`_record` and :meth:`_hooks`, and may
-    implement :meth:`configured_layout`.
+    detached attention and adds nothing to the backward.
+
+    A family (registered in :data:`mmsmmix.registry.ATTENTION_PROBES`)
+    implements :meth:`accepts`, :meth:`_record` (the layout every block
+    shares: extra tokens, class token, stride) and :meth:`_sites` (its
+    attention blocks in forward order), and may implement
+    :meth:`_layout_hooks` (e.g. the grid from the patch embedding) and
+    :meth:`configured_layout`.
 
     Args:
         backbone (nn.Module): The backbone to read.
@@ -45,14 +81,20 @@ class AttentionProbe:
         """Whether this probe can read ``backbone``."""
         raise NotImplementedError
 
+    @property
+    def class_token(self) -> bool:
+        """Whether the backbone has a class token."""
+        return self._record('patch').class_token
+
     def configured_layout(
             self) -> Optional[Tuple[AttentionRecord, Tuple[int, int]]]:
         """The token layout the backbone is built for, before any forward.
 
         Returns:
             tuple | None: An ``AttentionRecord`` without ``attn`` (grid,
-            patch size, extra tokens) and the configured input size (h, w);
-            None if the backbone has no fixed input size.
+            token stride, extra tokens, class token, window) of the block
+            a single-block capture reads, and the configured input size
+            (h, w); None if the backbone has no fixed input size.
         """
         return None
 
@@ -60,29 +102,85 @@ class AttentionProbe:
         """An empty record for a capture of statistic ``attn_stat``."""
         raise NotImplementedError
 
-    def _hooks(self, record: AttentionRecord, attn_stat: str) -> List[Hook]:
-        """(module, forward hook) pairs that fill ``record``."""
+    def _sites(self, attn_stat: str) -> List[AttentionSite]:
+        """The attention blocks a capture for ``attn_stat`` may read, in
+        forward order; a single-block capture reads the last."""
         raise NotImplementedError
 
+    def _layout_hooks(self, record: AttentionRecord) -> List[Hook]:
+        """(module, forward hook) pairs that fill the layout of ``record``
+        before the blocks run (e.g. its grid). None by default."""
+        return []
+
     @contextmanager
-    def capture(self, attn_stat: str = 'patch') -> Iterator[AttentionRecord]:
+    def capture(self,
+                attn_stat: str = 'patch',
+                blocks: str = 'last',
+                reduce: Optional[Reduce] = None
+                ) -> Iterator[AttentionRecord]:
         """Record the attention of forwards run inside.
 
         Args:
-            attn_stat (str): The statistic it will feed (``'patch'`` or
-                ``'cls'``): families whose two statistics live in different
-                blocks (CaiT) read the matching one.
+            attn_stat (str): The statistic it will feed (``'patch'``,
+                ``'cls'``, ``'pooled'``): families whose statistics live in
+                different blocks (CaiT) read the matching ones.
+            blocks (str): ``'last'`` (the block the statistic is read at)
+                or ``'all'`` (every block of :meth:`_sites`, one record each
+                in ``record.blocks``; the record itself is the last's).
+            reduce (Callable, optional): ``reduce(attn, block)`` computed
+                as each block runs, kept instead of its full attention (e.g.
+                :func:`mmsmmix.ops.head_mean`), so that an all-block
+                capture holds only the reduced tensors.
 
         Yields:
             AttentionRecord: Filled by the forward passes run inside.
         """
+        if blocks not in CAPTURE_BLOCKS:
+            raise ValueError(f'capture blocks must be one of '
+                             f'{CAPTURE_BLOCKS}, got {blocks!r}')
         record = self._record(attn_stat)
+        sites = self._sites(attn_stat)
+        if blocks == 'last':
+            sites = sites[-1:]
+        hooks = self._layout_hooks(record)
+        for i, site in enumerate(sites):
+            hooks += site.feeders + [
+                (site.module,
+                 self._reader(site, record, blocks, reduce, first=i == 0))
+            ]
         handles = [
             module.register_forward_hook(_without_grad(hook))
-            for module, hook in self._hooks(record, attn_stat)
+            for module, hook in hooks
         ]
         try:
             yield record
         finally:
             for handle in handles:
                 handle.remove()
+
+    @staticmethod
+    def _reader(site: AttentionSite, record: AttentionRecord, blocks: str,
+                reduce: Optional[Reduce], first: bool) -> Callable:
+        """The forward hook of ``site``: reads its attention into a block
+        record and copies that into ``record`` (the first site of an
+        all-block capture starts a new forward's list)."""
+
+        def hook(module, inputs, output):
+            block = dataclasses.replace(record, attn=None, blocks=[])
+            attn = site.read(module, inputs, output, block)
+            if attn is None:  # nothing to read in this call
+                return
+            if blocks == 'all' and first:
+                record.blocks.clear()
+            block.attn = attn if reduce is None else reduce(attn, block)
+            for name in _BLOCK_FIELDS:
+                setattr(record, name, getattr(block, name))
+            if blocks == 'all':
+                record.blocks.append(block)
+
+        return hook
+
+
+#: The fields a block's reading sets on the capture's record.
+_BLOCK_FIELDS = ('attn', 'grid', 'patch_size', 'window', 'shift',
+                 'num_extra_tokens')

@@ -5,7 +5,8 @@ from typing import Tuple, Type
 import torch.nn as nn
 
 from mmsmmix.registry import ATTENTION_PROBES
-from . import cait_probe, pvt_probe, vit_probe  # noqa: F401  (register)
+from . import (cait_probe, pvt_probe, pvt_v2_probe, swin_probe,  # noqa: F401
+               vit_probe)
 from .base import AttentionProbe
 
 

@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmsmmix.models.backbones import CaiT
 from mmsmmix.ops import attention_probs
 from mmsmmix.registry import ATTENTION_PROBES
-from .base import AttentionProbe, Hook
+from .base import AttentionProbe, AttentionSite, Hook
 from .record import AttentionRecord
 
 
@@ -39,33 +39,37 @@ class CaiTAttentionProbe(AttentionProbe):
     def _record(self, attn_stat: str) -> AttentionRecord:
         return AttentionRecord(
             num_extra_tokens=int(attn_stat == 'cls'),
-            patch_size=tuple(self.backbone.model.patch_embed.patch_size))
+            patch_size=tuple(self.backbone.model.patch_embed.patch_size),
+            class_token=True)
 
-    def _hooks(self, record: AttentionRecord, attn_stat: str) -> List[Hook]:
-        model = self.backbone.model
+    def _layout_hooks(self, record: AttentionRecord) -> List[Hook]:
 
         def on_patch_embed(module, inputs, output):
             h, w = inputs[0].shape[-2:]
             record.grid = (h // module.patch_size[0],
                            w // module.patch_size[1])
 
-        def on_mixed_attention(module, inputs, output):
-            record.attn = inputs[0].detach().float()  # attn_drop's input
+        return [(self.backbone.model.patch_embed, on_patch_embed)]
 
-        def on_class_attention(module, inputs, output):
+    def _sites(self, attn_stat: str) -> List[AttentionSite]:
+        """``'cls'``: the class-attention blocks; otherwise the
+        self-attention blocks."""
+        model = self.backbone.model
+
+        def read_mixed(module, inputs, output, block):
+            return inputs[0].detach().float()  # attn_drop's input
+
+        def read_class(module, inputs, output, block):
             x = inputs[0]
             b, t, c = x.shape
             heads = module.num_heads
             q = module.q(x[:, :1]).reshape(b, 1, heads, c // heads)
             k = module.k(x).reshape(b, t, heads, c // heads)
-            record.attn = attention_probs(q.transpose(1, 2),
-                                          k.transpose(1, 2), module.scale)
+            return attention_probs(q.transpose(1, 2), k.transpose(1, 2),
+                                   module.scale)
 
-        hooks = [(model.patch_embed, on_patch_embed)]
         if attn_stat == 'cls':
-            hooks.append((model.blocks_token_only[-1].attn,
-                          on_class_attention))
-        else:
-            hooks.append((model.blocks[-1].attn.attn_drop,
-                          on_mixed_attention))
-        return hooks
+            return [AttentionSite(blk.attn, read_class)
+                    for blk in model.blocks_token_only]
+        return [AttentionSite(blk.attn.attn_drop, read_mixed)
+                for blk in model.blocks]

@@ -6,13 +6,14 @@ import torch.nn as nn
 from mmsmmix.models.backbones import PyramidVisionTransformerV1
 from mmsmmix.ops import attention_probs
 from mmsmmix.registry import ATTENTION_PROBES
-from .base import AttentionProbe, Hook
+from .base import AttentionProbe, AttentionSite
 from .record import AttentionRecord
 
 
 @ATTENTION_PROBES.register_module()
 class PVTAttentionProbe(AttentionProbe):
-    """Reads the last stage-4 block of :class:`PyramidVisionTransformerV1`,
+    """Reads the stage-4 blocks of :class:`PyramidVisionTransformerV1` (a
+    single-block capture: the last),
     as the official SMMix code does: ``sr_ratio`` is 1 there, so the
     attention is a full (1 + N) x (1 + N) matrix over the class token and
     the 7 x 7 grid (at 224 px) of 32-pixel cells. It is recomputed from the
@@ -31,15 +32,18 @@ class PVTAttentionProbe(AttentionProbe):
 
     def _record(self, attn_stat: str) -> AttentionRecord:
         size = self.backbone.patch_size
-        return AttentionRecord(num_extra_tokens=1, patch_size=(size, size))
+        return AttentionRecord(num_extra_tokens=1, patch_size=(size, size),
+                               class_token=True)
 
-    def _hooks(self, record: AttentionRecord, attn_stat: str) -> List[Hook]:
+    def _sites(self, attn_stat: str) -> List[AttentionSite]:
+        """The stage-4 blocks (the only stage with the class token and
+        full attention)."""
 
-        def on_attention(module, inputs, output):
+        def read(module, inputs, output, block):
             x, h, w = inputs
             q = module.split_heads(module.q(x))
             k, _ = module.keys_values(x, h, w)
-            record.attn = attention_probs(q, k, module.scale)
-            record.grid = (h, w)
+            block.grid = (h, w)
+            return attention_probs(q, k, module.scale)
 
-        return [(self.backbone.block4[-1].attn, on_attention)]
+        return [AttentionSite(blk.attn, read) for blk in self.backbone.block4]

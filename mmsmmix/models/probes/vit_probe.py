@@ -13,14 +13,15 @@ from mmpretrain.models.backbones import VisionTransformer
 
 from mmsmmix.ops import attention_probs
 from mmsmmix.registry import ATTENTION_PROBES
-from .base import AttentionProbe, Hook
+from .base import AttentionProbe, AttentionSite, Hook
 from .record import AttentionRecord
 
 
 @ATTENTION_PROBES.register_module()
 class ViTAttentionProbe(AttentionProbe):
-    """Probe for MMPretrain ``VisionTransformer`` (and DeiT subclasses): the
-    last block's full attention serves both statistics."""
+    """Probe for MMPretrain ``VisionTransformer`` (and DeiT subclasses):
+    every block's full attention; the last block's serves both statistics.
+    """
 
     @classmethod
     def accepts(cls, backbone: nn.Module) -> bool:
@@ -39,20 +40,25 @@ class ViTAttentionProbe(AttentionProbe):
     def _record(self, attn_stat: str) -> AttentionRecord:
         return AttentionRecord(
             num_extra_tokens=self.backbone.num_extra_tokens,
-            patch_size=tuple(self.backbone.patch_embed.projection.stride))
+            patch_size=tuple(self.backbone.patch_embed.projection.stride),
+            class_token=bool(self.backbone.cls_token is not None))
 
-    def _hooks(self, record: AttentionRecord, attn_stat: str) -> List[Hook]:
+    def _layout_hooks(self, record: AttentionRecord) -> List[Hook]:
 
         def on_patch_embed(module, inputs, output):
             record.grid = tuple(output[1])
 
-        def on_attention(module, inputs, output):
+        return [(self.backbone.patch_embed, on_patch_embed)]
+
+    def _sites(self, attn_stat: str) -> List[AttentionSite]:
+
+        def read(module, inputs, output, block):
             x = inputs[0]
             b, t, _ = x.shape
             qkv = module.qkv(x).reshape(b, t, 3, module.num_heads,
                                         module.head_dims)
             q, k = qkv.permute(2, 0, 3, 1, 4)[:2]
-            record.attn = attention_probs(q, k, module.head_dims**-0.5)
+            return attention_probs(q, k, module.head_dims**-0.5)
 
-        return [(self.backbone.patch_embed, on_patch_embed),
-                (self.backbone.layers[-1].attn, on_attention)]
+        return [AttentionSite(layer.attn, read)
+                for layer in self.backbone.layers]
