@@ -22,7 +22,7 @@ mixed with another image (a random permutation may pair an image with
 itself, which shows nothing mixed), then self-paired ones if too few.
 """
 import os.path as osp
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -32,7 +32,7 @@ from mmengine.runner import set_random_seed
 from mmpretrain.models.losses import CrossEntropyLoss, LabelSmoothLoss
 
 from mmsmmix.models import build_config_model
-from mmsmmix.models.augments import MixAugment, MixResult, Relabel
+from mmsmmix.models.augments import MixAugment, MixResult
 from mmsmmix.models.augments.mmpretrain_adapter import MMPretrainAugment
 from mmsmmix.models.classifiers import MixImageClassifier
 from mmsmmix.utils import global_rng_state, set_global_rng_state
@@ -196,7 +196,7 @@ def draw_mixing(model: MixImageClassifier, batch: dict,
                     reads.append(('mixed', record, relabel.attn_stat))
                     return relabel.fn(record, logits)
 
-                result.relabel = Relabel(relabel.attn_stat, read_mixed)
+                result.relabel = replace(relabel, fn=read_mixed)
             feats, trained = model.forward_mixed(result)
             terms = [] if result.loss_terms is None else sorted(
                 result.loss_terms(model.head(feats)))

@@ -14,6 +14,8 @@ from .pairing import (PARTNER_MODES, check_partner_mode, cutmix, mixup,
                       partner_index)
 from .regions import (RegionMix, check_side_ratios, max_min_region_mix,
                       region_sizes, window_box, window_sums)
+from .token_align import (propagate_token_labels, propagate_token_weights,
+                          token_box, token_box_mask)
 
 __all__ = [
     'ATTENTION_STATISTICS', 'ATTN_STATS', 'AttentionStatistic',
@@ -25,5 +27,7 @@ __all__ = [
     'official_area', 'official_low_frequency_noise',
     'official_noise_shape', 'attention_probs', 'partner_index',
     'patch_attention_score', 'region_sizes', 'smooth_labels',
-    'token_grid_side', 'token_to_pixel_mask', 'window_box', 'window_sums'
+    'token_grid_side', 'token_to_pixel_mask', 'window_box', 'window_sums',
+    'propagate_token_labels', 'propagate_token_weights', 'token_box',
+    'token_box_mask'
 ]

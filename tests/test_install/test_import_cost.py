@@ -136,7 +136,7 @@ def test_import_still_registers_everything(ours):
             'RankMixupLoss', 'SMMixClsHead', 'SMMixConsistencyLoss'
         ],
         'BATCH_AUGMENTS': ['FMix', 'MixPro', 'RankMixup', 'SMMix',
-                           'TransMix'],
+                           'TLAlign', 'TransMix'],
         'DATASETS': ['FashionMNISTIdx'],
         'TRANSFORMS': ['Corrupt'],
         'HOOKS': ['CompileHook', 'RandomStateHook'],

@@ -60,7 +60,7 @@ def test_real_config_list_is_complete():
     # the eleven SMMix models twice, the Fashion-MNIST (ViT, Swin, PVT-v2)
     # and CIFAR-100 suites, the transfer and dense recipes
     assert len([n for n in names if n.startswith('smmix/')]) == 22
-    assert len([n for n in names if n.startswith('fashion_mnist/')]) == 23
+    assert len([n for n in names if n.startswith('fashion_mnist/')]) == 24
     assert len([n for n in names if n.startswith('mixing/cifar100/')]) == 11
     assert len([n for n in names if n.startswith('downstream/')]) == 5
     assert not [n for n in names if 'compare_mixing' in n or '_base_' in n]

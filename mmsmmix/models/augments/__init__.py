@@ -5,10 +5,12 @@ from .mixpro import MaskMixBatch, MixPro
 from .mmpretrain_adapter import MMPretrainAugment
 from .rankmixup import RankMixup
 from .smmix import SMMix, WindowScores
+from .tl_align import TLAlign
 from .transmix import TransMix
 
 __all__ = [
     'FMix', 'ForwardedMix', 'MMPretrainAugment', 'MOTIVATING_DTYPES',
     'MaskMixBatch', 'MixAugment', 'MixContext', 'MixPro', 'MixResult',
-    'RankMixup', 'Relabel', 'SMMix', 'TransMix', 'WindowScores'
+    'RankMixup', 'Relabel', 'SMMix', 'TransMix', 'WindowScores',
+    'TLAlign'
 ]

@@ -64,9 +64,17 @@ class Relabel:
         fn (Callable): ``fn(record, logits) -> (B, K) targets``, with the
             probe's :class:`AttentionRecord` of that forward and its class
             logits (with gradient: detach what must not carry one).
+        blocks (str): ``'last'`` (the block the statistic is read at) or
+            ``'all'`` (every block, in ``record.blocks``), as
+            :meth:`AttentionProbe.capture`.
+        reduce (Callable, optional): What the capture keeps of each block's
+            attention (e.g. :func:`mmsmmix.ops.head_mean`), as
+            :meth:`AttentionProbe.capture`.
     """
     attn_stat: str
     fn: Callable[[AttentionRecord, torch.Tensor], torch.Tensor]
+    blocks: str = 'last'
+    reduce: Optional[Callable] = None
 
 
 @dataclass

@@ -175,10 +175,12 @@ class MixImageClassifier(ImageClassifier):
         from this forward if the result asks for it."""
         if result.relabel is None:
             return self.extract_feat(result.inputs), result.targets
-        probe = self.mix_context.probe
-        with probe.capture(result.relabel.attn_stat) as record:
+        relabel = result.relabel
+        with self.mix_context.probe.capture(relabel.attn_stat,
+                                            relabel.blocks,
+                                            relabel.reduce) as record:
             feats = self.extract_feat(result.inputs)
-        return feats, result.relabel.fn(record, self.head(feats))
+        return feats, relabel.fn(record, self.head(feats))
 
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> dict:
