@@ -48,8 +48,7 @@ class TLAlign(MixAugment):
     """
 
     uses_model = True
-    uses_layout = True
-    attn_stat = 'cls'
+    attn_stat = 'cls'  # its layout is checked as for every attention reader
     #: Draws of ``lam`` before giving up on ``lam != 1`` (never reached
     #: for a finite alpha > 0: Beta(a, a) is 1 at most half the time).
     MAX_DRAWS = 100

@@ -42,6 +42,22 @@ class AttentionSite:
     feeders: List[Hook] = field(default_factory=list)
 
 
+def sampled_size(sampler: nn.Module,
+                 hw: Tuple[int, int]) -> Tuple[int, int]:
+    """The (h, w) output of a strided sampler (``nn.Conv2d`` or
+    ``nn.Unfold``) on an (h, w) input, by its own kernel, stride, padding
+    and dilation: how a probe computes a stage's grid before any forward."""
+
+    def pair(value):
+        return tuple(value) if isinstance(value, (tuple, list)) else (
+            value, value)
+
+    kernel, stride = pair(sampler.kernel_size), pair(sampler.stride)
+    padding, dilation = pair(sampler.padding), pair(sampler.dilation)
+    return tuple((n + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) //
+                 stride[i] + 1 for i, n in enumerate(hw))
+
+
 def _without_grad(hook: Callable) -> Callable:
     """Run a recording hook outside autograd: what it records is a detached
     reading, also when the forward it watches trains the model."""

@@ -16,7 +16,7 @@ import torch.nn as nn
 from mmsmmix.models.backbones import PyramidVisionTransformerV2
 from mmsmmix.ops import attention_probs
 from mmsmmix.registry import ATTENTION_PROBES
-from .base import AttentionProbe, AttentionSite
+from .base import AttentionProbe, AttentionSite, sampled_size
 from .record import AttentionRecord
 
 
@@ -75,8 +75,7 @@ class PVTv2AttentionProbe(AttentionProbe):
         ]
         grid = size
         for conv in convs:
-            grid = tuple((n + 2 * conv.padding[i] - conv.kernel_size[i]) //
-                         conv.stride[i] + 1 for i, n in enumerate(grid))
+            grid = sampled_size(conv, grid)
         record = self._record('patch')
         record.grid = grid
         return record, size

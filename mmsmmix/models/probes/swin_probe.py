@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmpretrain.models.backbones import SwinTransformer, SwinTransformerV2
 
 from mmsmmix.registry import ATTENTION_PROBES
-from .base import AttentionProbe, AttentionSite
+from .base import AttentionProbe, AttentionSite, sampled_size
 from .record import AttentionRecord
 
 
@@ -17,10 +17,7 @@ def _merged_size(merge: nn.Module, hw: Tuple[int, int]) -> Tuple[int, int]:
     if getattr(merge, 'adaptive_padding', None):
         pad_h, pad_w = merge.adaptive_padding.get_pad_shape((h, w))
         h, w = h + pad_h, w + pad_w
-    s = merge.sampler
-    return tuple((n + 2 * s.padding[i] - s.dilation[i] *
-                  (s.kernel_size[i] - 1) - 1) // s.stride[i] + 1
-                 for i, n in enumerate((h, w)))
+    return sampled_size(merge.sampler, (h, w))
 
 
 def window_layout(attn: nn.Module,
